@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "audiodq",
     products: [
-        .library(name: "DiscreteAudio", targets: ["DiscreteAudio"]),
+        .library(name: "AudioDQ", targets: ["AudioDQ"]),
+        .executable(name: "audiodq", targets: ["audiodq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -16,6 +17,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "DiscreteAudio"),
+        .target(name: "SoundFileIO", dependencies: ["CSndFile", "DiscreteAudio"]),
+        .target(name: "Dequantization", dependencies: ["DiscreteAudio"]),
+        .target(name: "AudioDQ", dependencies: ["DiscreteAudio", "SoundFileIO", "Dequantization"]),
+        .executableTarget(name: "audiodq", dependencies: [
+            "AudioDQ",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
     ]
 )

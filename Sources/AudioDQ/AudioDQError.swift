@@ -1,0 +1,44 @@
+import DiscreteAudio
+import SoundFileIO
+
+/// Errors of the AudioDQ front end. `description` is one line that names the file and the problem.
+public enum AudioDQError: Error, Sendable, CustomStringConvertible {
+    case soundFile(SoundFileError)
+    case outputIsInput(path: String)
+    case outputExists(path: String)
+    case outputDirectoryMissing(path: String, directory: String)
+    case outputIsDirectory(path: String)
+    case cannotWrite(path: String, reason: String)
+    case cannotRead(path: String, reason: String)
+    case unknownOutputFormat(path: String, allowed: String)
+    /// 24-bit bins are one float32 step wide near full scale: noise cannot be carried.
+    case float32CannotHold(path: String, encoding: String)
+    case missingSidecar(path: String, sidecar: String)
+    case badSidecar(path: String, reason: String)
+    case badValue(path: String, index: Int, value: Double, reason: String)
+    case malformed(path: String, reason: String)
+    case mismatch(path: String, detail: String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .soundFile(let e): return e.description
+        case .outputIsInput(let p): return "\(p): output is the input file; refusing to overwrite an input"
+        case .outputExists(let p): return "\(p): output exists (use --force to replace it)"
+        case .outputDirectoryMissing(let p, let d): return "\(p): output directory \(d) does not exist"
+        case .outputIsDirectory(let p): return "\(p): output is a directory"
+        case .cannotWrite(let p, let r): return "\(p): cannot write: \(r)"
+        case .cannotRead(let p, let r): return "\(p): cannot read: \(r)"
+        case .unknownOutputFormat(let p, let a): return "\(p): unknown output format (use \(a))"
+        case .float32CannotHold(let p, let e):
+            return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale); write .f64, or .npy/.wav with --dtype float64"
+        case .missingSidecar(let p, let s):
+            return "\(p): no sidecar \(s); pass --encoding and --range (and --rate/--channels for raw values)"
+        case .badSidecar(let p, let r): return "\(p): bad sidecar: \(r)"
+        case .badValue(let p, let i, let v, let r): return "\(p): sample \(i): \(v) \(r)"
+        case .malformed(let p, let r): return "\(p): \(r)"
+        case .mismatch(let p, let d): return "\(p): \(d)"
+        case .invalidArgument(let s): return s
+        }
+    }
+}

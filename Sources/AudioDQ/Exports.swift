@@ -1,0 +1,4 @@
+// AudioDQ is the umbrella library: importing it gives Swift users the whole pipeline.
+@_exported import DiscreteAudio
+@_exported import SoundFileIO
+@_exported import Dequantization

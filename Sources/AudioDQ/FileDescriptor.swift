@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A POSIX file descriptor with whole-buffer reads and writes and errors that name the file.
+final class FileDescriptor {
+    let path: String
+    private(set) var fd: Int32
+
+    init(reading path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw AudioDQError.cannotRead(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    /// Opens for writing; `create` makes a new file (0644), otherwise the file must exist
+    /// (devices, FIFOs).
+    init(writing path: String, create: Bool, reportAs: String) throws {
+        self.path = reportAs
+        fd = create ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                    : open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { throw AudioDQError.cannotWrite(path: reportAs, reason: String(cString: strerror(errno))) }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    var size: Int64 {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int64(st.st_size) : -1
+    }
+
+    func write(_ buf: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < buf.count {
+            let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            done += n
+        }
+    }
+
+    /// Reads until `buf` is full or end of file; returns the bytes read.
+    func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < buf.count {
+            let n = Glibc.read(fd, buf.baseAddress! + done, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AudioDQError.cannotRead(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    func close() throws {
+        guard fd >= 0 else { return }
+        let rc = Glibc.close(fd)
+        fd = -1
+        if rc != 0 { throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+    }
+}

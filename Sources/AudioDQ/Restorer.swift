@@ -1,0 +1,113 @@
+import DiscreteAudio
+import SoundFileIO
+
+/// What `audiodq restore` does: continuous values back to the exact source codes.
+///
+/// Each value is decoded with the sidecar's rule (`DequantRange.bin(of:binCount:)`); a value that is
+/// not finite or outside the range stops the run with an error naming its sample index, and no
+/// output is left. The codes are written in the source's encoding, in the container that OUT's
+/// extension names.
+public struct RestoreOptions: Sendable {
+    public var input: String
+    public var output: String
+    public var force = false
+    /// nil: INPUT + ".json".
+    public var sidecarPath: String?
+    /// Overrides for values without a sidecar.
+    public var encoding: SampleEncoding?
+    public var range: DequantRange?
+    public var sampleRate: Int?
+    public var channels: Int?
+    public var chunkValues = 1 << 16
+
+    public init(input: String, output: String) {
+        self.input = input
+        self.output = output
+    }
+}
+
+public enum Restorer {
+    public struct Summary: Sendable {
+        public var frames: Int
+        public var channels: Int
+        public var encoding: SampleEncoding
+        public var container: AudioContainer
+    }
+
+    static func makeWriter(out: AtomicOutput, finalPath: String, container: AudioContainer,
+                           encoding: SampleEncoding, sampleRate: Int, channels: Int) throws -> CodeWriter {
+        do {
+            return try CodeWriter(path: out.writePath, container: container, encoding: encoding,
+                                  sampleRate: sampleRate, channels: channels)
+        } catch {
+            switch error {
+            case .containerCannotHold:
+                throw AudioDQError.soundFile(.containerCannotHold(path: finalPath, container: container.rawValue,
+                                                                  encoding: encoding.displayName))
+            default:
+                throw AudioDQError.cannotWrite(path: finalPath, reason: "\(error)")
+            }
+        }
+    }
+
+    @discardableResult
+    public static func run(_ o: RestoreOptions) throws -> Summary {
+        let scPath = o.sidecarPath ?? Sidecar.path(for: o.input)
+        var sidecar: Sidecar?
+        if FileSystem.exists(scPath) {
+            sidecar = try Sidecar.load(path: scPath)
+        } else if o.sidecarPath != nil || o.encoding == nil || o.range == nil {
+            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        }
+        guard let container = AudioContainer(pathExtension: FileSystem.pathExtension(o.output)) else {
+            throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ".wav, .aiff, .au, .flac or .raw")
+        }
+        let encoding = o.encoding ?? sidecar!.source.encoding
+        let range = o.range ?? sidecar!.dequantization.range
+        let k = encoding.binCount
+        let reader = try ValueReader(path: o.input, channels: o.channels ?? sidecar?.source.channels)
+        guard let channels = o.channels ?? reader.channels ?? sidecar?.source.channels else {
+            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        }
+        if let rc = reader.channels, rc != channels {
+            throw AudioDQError.mismatch(path: o.input, detail: "holds \(rc) channels, sidecar says \(channels)")
+        }
+        guard reader.count % channels == 0 else {
+            throw AudioDQError.mismatch(path: o.input, detail: "\(reader.count) values are not whole frames of \(channels) channels")
+        }
+        if let s = sidecar, s.source.frames * s.source.channels != reader.count {
+            throw AudioDQError.mismatch(path: o.input, detail: "holds \(reader.count) values, sidecar says \(s.source.frames) frames x \(s.source.channels) channels")
+        }
+        guard let rate = o.sampleRate ?? reader.sampleRate ?? sidecar?.source.sampleRate else {
+            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        }
+        let out = try AtomicOutput(path: o.output, force: o.force, inputs: [o.input, scPath])
+        let writer = try makeWriter(out: out, finalPath: o.output, container: container, encoding: encoding,
+                                    sampleRate: rate, channels: channels)
+        let chunk = max(channels, (o.chunkValues / channels) * channels)
+        var values = [Double](repeating: 0, count: chunk)
+        var bins = [UInt32](repeating: 0, count: chunk)
+        var index = 0
+        while true {
+            let n = try values.withUnsafeMutableBufferPointer { try reader.read(into: $0) }
+            if n == 0 { break }
+            for i in 0..<n {
+                guard let b = range.bin(of: values[i], binCount: k) else {
+                    let v = values[i]
+                    throw AudioDQError.badValue(path: o.input, index: index + i, value: v,
+                                                reason: v.isFinite ? "is outside the \(range.rawValue) range [\(Int(range.lowerBound)), 1)" : "is not finite")
+                }
+                bins[i] = UInt32(b)
+            }
+            do {
+                try bins.withUnsafeBufferPointer { try writer.write(bins: UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            } catch {
+                throw AudioDQError.cannotWrite(path: o.output, reason: "\(error)")
+            }
+            index += n
+        }
+        do { try writer.close() } catch { throw AudioDQError.cannotWrite(path: o.output, reason: "\(error)") }
+        try out.commit()
+        return Summary(frames: index / channels, channels: channels, encoding: encoding, container: container)
+    }
+}

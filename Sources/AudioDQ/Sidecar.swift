@@ -1,0 +1,92 @@
+import Foundation
+import DiscreteAudio
+
+/// The JSON file written next to every continuous output (OUT + ".json"): everything needed to
+/// interpret the values and to restore the exact codes.
+///
+/// Schema `audiodq.sidecar/1`. Decode rule: `dequantization.decode`, with K = `source.binCount`.
+public struct Sidecar: Codable, Sendable, Equatable {
+    public struct Source: Codable, Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+        public var container: String
+        public var encoding: SampleEncoding
+        public var binCount: Int
+        public var sampleRate: Int
+        public var channels: Int
+        public var frames: Int
+    }
+
+    public struct Output: Codable, Sendable, Equatable {
+        public var format: ValueFormat
+        public var dtype: ValueType
+        /// "interleaved": value i·channels + c is frame i of channel c; little-endian.
+        public var layout: String
+        public var shape: [Int]
+    }
+
+    public struct Dequantization: Codable, Sendable, Equatable {
+        public var method: String
+        public var range: DequantRange
+        public var seed: UInt64
+        /// Noise stream: FNV-1a 64 of `streamName`.
+        public var stream: UInt64
+        public var streamName: String
+        public var generator: String
+        public var encode: String
+        public var decode: String
+        /// Variational only: the model file and the total log q(u|x) in nats over all samples.
+        public var model: String?
+        public var logQTotalNats: Double?
+    }
+
+    public var schema: String = "audiodq.sidecar/1"
+    public var tool: String = "audiodq"
+    public var version: String = AudioDQVersion.string
+    public var source: Source
+    public var output: Output
+    public var dequantization: Dequantization
+
+    /// The sidecar path of an output: OUT + ".json".
+    public static func path(for output: String) -> String { output + ".json" }
+
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var d = try e.encode(self)
+        d.append(0x0A)
+        return d
+    }
+
+    public static func load(path: String) throws -> Sidecar {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AudioDQError.cannotRead(path: path, reason: "cannot read sidecar")
+        }
+        do {
+            return try JSONDecoder().decode(Sidecar.self, from: data)
+        } catch {
+            throw AudioDQError.badSidecar(path: path, reason: Sidecar.describe(error))
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let k, _): return "missing key '\(k.stringValue)'"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted(let c):
+            let at = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return at.isEmpty ? "not valid JSON" : "invalid value at '\(at)'"
+        default: return "\(error)"
+        }
+    }
+
+    /// Writes the sidecar atomically next to `output`.
+    func write(to output: AtomicOutput) throws {
+        let data: Data
+        do { data = try encoded() } catch { throw AudioDQError.cannotWrite(path: output.finalPath, reason: "\(error)") }
+        let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+        try data.withUnsafeBytes { (p) throws in try fd.write(p) }
+        try fd.close()
+    }
+}

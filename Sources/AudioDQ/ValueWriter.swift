@@ -1,0 +1,74 @@
+import SoundFileIO
+
+/// Writes continuous samples (interleaved Float or Double) in one of the `ValueFormat`s, to the
+/// write path of an `AtomicOutput`. The element type is fixed at creation; `write` must be called
+/// with buffers of that type.
+final class ValueWriter {
+    enum Sink {
+        case file(FileDescriptor)
+        case wav(FloatSoundFile)
+    }
+
+    let format: ValueFormat
+    let type: ValueType
+    private let sink: Sink
+    private let reportPath: String
+
+    /// Creates the file. For `npy`, `frames` and `channels` fix the header's shape.
+    init(output: AtomicOutput, format: ValueFormat, type: ValueType, frames: Int, channels: Int,
+         sampleRate: Int) throws {
+        self.format = format
+        self.type = type
+        self.reportPath = output.finalPath
+        switch format {
+        case .f32, .f64, .npy:
+            let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+            if format == .npy {
+                let header = NpyHeader(type: type, shape: channels == 1 ? [frames] : [frames, channels])
+                try header.encoded().withUnsafeBytes { (p) throws in try fd.write(p) }
+            }
+            sink = .file(fd)
+        case .wav:
+            do {
+                sink = .wav(try FloatSoundFile(creating: output.writePath,
+                                               precision: type == .float32 ? .float32 : .float64,
+                                               sampleRate: sampleRate, channels: channels))
+            } catch {
+                throw AudioDQError.cannotWrite(path: output.finalPath, reason: "\(error)")
+            }
+        }
+    }
+
+    func write(_ values: UnsafeBufferPointer<Float>) throws {
+        precondition(type == .float32)
+        switch sink {
+        case .file(let fd): try fd.write(UnsafeRawBufferPointer(values))
+        case .wav(let f):
+            do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
+        }
+    }
+
+    func write(_ values: UnsafeBufferPointer<Double>) throws {
+        precondition(type == .float64)
+        switch sink {
+        case .file(let fd): try fd.write(UnsafeRawBufferPointer(values))
+        case .wav(let f):
+            do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
+        }
+    }
+
+    func close() throws {
+        switch sink {
+        case .file(let fd): try fd.close()
+        case .wav(let f):
+            do { try f.close() } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
+        }
+    }
+
+    private static func reason(_ e: SoundFileError) -> String {
+        switch e {
+        case .writeFailed(_, let r), .cannotCreate(_, let r): return r
+        default: return e.description
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import DiscreteAudio
+
+/// Uniform dequantization: y = scale · (x + offset + u), u ~ U[0, 1) from a counter-based generator.
+///
+/// Sample i of a stream (interleaved index: frame · channels + channel) gets u_i = `CounterRNG.uniform(i)`.
+/// The value is formed in Double, (x + offset + u) · scale, then rounded to nearest in the output
+/// type. Rounding can land on the top of the bin, which would decode to x + 1: only those values
+/// are moved to the largest representable value below the top (the *top guard*). Every other value
+/// keeps its correctly rounded position, so the noise is uniform up to the output's float grid.
+/// Guaranteed: `range.bin(of: y, binCount: K) == x` for every written y, in both ranges and for
+/// Float and Double outputs (K ≤ 2^16 for Float: 24-bit codes need Double).
+public struct UniformDequantizer: Sendable {
+    public let binCount: Int
+    public let range: DequantRange
+    public let rng: CounterRNG
+
+    public init(binCount: Int, range: DequantRange, key: NoiseKey) {
+        precondition(binCount > 1 && binCount & (binCount - 1) == 0, "K must be a power of two")
+        self.binCount = binCount
+        self.range = range
+        self.rng = CounterRNG(key: key)
+    }
+
+    /// Dequantizes `bins` (sample indices firstIndex, firstIndex + 1, …) into Float32 values.
+    /// Precondition: K ≤ 65536 (Float32 cannot carry noise inside 24-bit bins).
+    public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                           into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(binCount <= 65536, "Float32 output needs K <= 65536")
+        run(bins: bins, firstIndex: firstIndex, into: out)
+    }
+
+    /// Dequantizes `bins` into Float64 values.
+    public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                           into out: UnsafeMutableBufferPointer<Double>) {
+        run(bins: bins, firstIndex: firstIndex, into: out)
+    }
+
+    /// Places one within-bin position u ∈ [0, 1] (u = 1 allowed: guarded) into bin x, with the
+    /// top guard. Shared by the uniform and variational paths.
+    @inlinable @inline(__always)
+    public static func place<T: BinaryFloatingPoint>(bin x: Int, u: Double, offset: Int, scale: Double,
+                                                     as: T.Type) -> T {
+        let base = Double(x &+ offset)
+        let y = T((base + u) * scale)
+        let top = T((base + 1) * scale)
+        return y < top ? y : top.nextDown
+    }
+
+    @inline(__always)
+    private func run<T: BinaryFloatingPoint>(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                                             into out: UnsafeMutableBufferPointer<T>) {
+        precondition(out.count >= bins.count)
+        let scale = range.scale(binCount: binCount)
+        let offset = range.offset(binCount: binCount)
+        let rng = self.rng
+        let first = UInt64(firstIndex)
+        for i in 0..<bins.count {
+            let u = rng.uniform(first &+ UInt64(i))
+            out[i] = UniformDequantizer.place(bin: Int(bins[i]), u: u, offset: offset, scale: scale, as: T.self)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import CSndFile
+import DiscreteAudio
+
+/// Writes bin indices back as the stored codes of an encoding, exactly (never through floats).
+///
+/// 8-bit and G.711 in containers that store raw bytes: `sf_write_raw` of the stored bytes;
+/// 8-bit FLAC: `sf_write_short(v·256)`; 16-bit: `sf_write_short`; 24-bit: `sf_write_int(v·256)`.
+/// The caller owns atomicity (it passes a temporary path and renames after `close()`).
+public final class CodeWriter {
+    public let path: String
+    public let container: AudioContainer
+    public let encoding: SampleEncoding
+    public let channels: Int
+    private var handle: OpaquePointer?
+    private let map: BinMap
+    private let useRaw: Bool
+    private var scratch: UnsafeMutableRawBufferPointer = .init(start: nil, count: 0)
+
+    /// Creates `path`. Throws `.containerCannotHold` when libsndfile's `sf_format_check` rejects the
+    /// container/encoding pair (e.g. WAV with signed 8-bit, AU with unsigned 8-bit, FLAC with G.711).
+    public init(path: String, container: AudioContainer, encoding: SampleEncoding,
+                sampleRate: Int, channels: Int, bigEndianRaw: Bool = false) throws(SoundFileError) {
+        self.path = path
+        self.container = container
+        self.encoding = encoding
+        self.channels = channels
+        self.map = BinMap(encoding)
+        self.useRaw = encoding.bits == 8 && container.storesRawBytes
+        var info = SF_INFO()
+        info.samplerate = Int32(sampleRate)
+        info.channels = Int32(channels)
+        info.format = container.sfMajor | encoding.sfSubtype
+        if container == .raw && encoding.bits > 8 {
+            info.format |= bigEndianRaw ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE)
+        }
+        guard sf_format_check(&info) != 0 else {
+            throw .containerCannotHold(path: path, container: container.rawValue, encoding: encoding.displayName)
+        }
+        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
+            if let h = sf_open(path, Int32(SFM_WRITE), &info) { return .success(h) }
+            return .failure(.cannotCreate(path: path, reason: String(cString: sf_strerror(nil))))
+        }
+        switch opened {
+        case .success(let h): handle = h
+        case .failure(let e): throw e
+        }
+    }
+
+    deinit {
+        if let handle { sf_close(handle) }
+        scratch.deallocate()
+    }
+
+    private func ensureScratch(_ bytes: Int) {
+        if scratch.count < bytes {
+            scratch.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        }
+    }
+
+    /// Writes interleaved bin indices (whole frames). Precondition: every bin < K.
+    public func write(bins: UnsafeBufferPointer<UInt32>) throws(SoundFileError) {
+        guard let handle else { throw .writeFailed(path: path, reason: "already closed") }
+        let n = bins.count
+        precondition(n % channels == 0, "whole frames only")
+        let written: Int
+        if useRaw {
+            ensureScratch(n)
+            let b = scratch.bindMemory(to: UInt8.self)
+            map.binToByte.withUnsafeBufferPointer { t in
+                for i in 0..<n { b[i] = t[Int(bins[i])] }
+            }
+            written = Int(sf_write_raw(handle, b.baseAddress, sf_count_t(n)))
+        } else if encoding == .pcm24 {
+            ensureScratch(n * 4)
+            let s = scratch.bindMemory(to: Int32.self)
+            for i in 0..<n { s[i] = (Int32(bitPattern: bins[i]) &- (1 << 23)) << 8 }
+            written = Int(sf_write_int(handle, s.baseAddress, sf_count_t(n)))
+        } else {
+            ensureScratch(n * 2)
+            let s = scratch.bindMemory(to: Int16.self)
+            if encoding == .pcm16 {
+                for i in 0..<n { s[i] = Int16(bitPattern: UInt16(truncatingIfNeeded: bins[i]) ^ 0x8000) }
+            } else {
+                for i in 0..<n { s[i] = Int16(Int(bins[i]) - 128) << 8 }
+            }
+            written = Int(sf_write_short(handle, s.baseAddress, sf_count_t(n)))
+        }
+        if written != n {
+            throw .writeFailed(path: path, reason: String(cString: sf_strerror(handle)))
+        }
+    }
+
+    /// Finishes the header and closes the file. Throws when the final write fails (e.g. disk full).
+    public func close() throws(SoundFileError) {
+        guard let h = handle else { return }
+        handle = nil
+        sf_write_sync(h)
+        let err = sf_error(h)
+        let msg = err != 0 ? String(cString: sf_strerror(h)) : ""
+        let rc = sf_close(h)
+        if err != 0 { throw .writeFailed(path: path, reason: msg) }
+        if rc != 0 { throw .writeFailed(path: path, reason: "close failed (\(rc))") }
+    }
+}

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Checks a file's declared audio data size against the bytes it really holds.
+///
+/// libsndfile is lenient: a WAV whose data chunk declares 0 bytes opens with 0 frames (the audio
+/// is silently ignored) and a data chunk longer than the file opens with the frames that exist.
+/// audiodq refuses both, because a dataset pipeline must not silently lose or invent audio.
+/// A declared size of 0xFFFFFFFF (streaming writers' "unknown length") is accepted.
+/// Checked containers: RIFF/WAVE, AU, AIFF/AIFC; others rely on the frame count check at the end
+/// of reading.
+enum HeaderCheck {
+    struct DataChunk: Equatable {
+        var start: Int64
+        var declared: UInt64
+        var unknownLength: Bool
+    }
+
+    static func verify(path: String, container: AudioContainer) throws(SoundFileError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }  // libsndfile opened it; nothing more to check here
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        let size = Int64(st.st_size)
+        let chunk: DataChunk?
+        switch container {
+        case .wav, .wavex: chunk = riffData(fd: fd, size: size)
+        case .au: chunk = auData(fd: fd)
+        case .aiff: chunk = aiffData(fd: fd, size: size)
+        default: chunk = nil
+        }
+        guard let c = chunk, !c.unknownLength else { return }
+        let available = max(0, size - c.start)
+        if c.declared == 0 && available > 0 {
+            throw .inconsistentHeader(path: path, detail: "header declares 0 data bytes but \(available) bytes of audio follow")
+        }
+        if c.declared > UInt64(available) {
+            throw .inconsistentHeader(path: path, detail: "data chunk declares \(c.declared) bytes but the file holds only \(available) (truncated)")
+        }
+    }
+
+    private static func read(_ fd: Int32, _ offset: Int64, _ count: Int) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: count)
+        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        return n == count ? buf : nil
+    }
+
+    private static func le32(_ b: [UInt8], _ i: Int) -> UInt32 {
+        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+    }
+
+    private static func be32(_ b: [UInt8], _ i: Int) -> UInt32 {
+        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+    }
+
+    private static func tag(_ b: [UInt8], _ i: Int) -> String {
+        String(decoding: b[i..<(i + 4)], as: UTF8.self)
+    }
+
+    /// Walks RIFF chunks after "RIFF....WAVE" to the "data" chunk.
+    static func riffData(fd: Int32, size: Int64) -> DataChunk? {
+        guard let head = read(fd, 0, 12), tag(head, 0) == "RIFF", tag(head, 8) == "WAVE" else { return nil }
+        var pos: Int64 = 12
+        var guardCount = 0
+        while pos + 8 <= size, guardCount < 10_000 {
+            guardCount += 1
+            guard let h = read(fd, pos, 8) else { return nil }
+            let n = le32(h, 4)
+            if tag(h, 0) == "data" {
+                return DataChunk(start: pos + 8, declared: UInt64(n), unknownLength: n == 0xFFFF_FFFF)
+            }
+            pos += 8 + Int64(n) + Int64(n & 1)
+        }
+        return nil
+    }
+
+    /// AU: ".snd", data offset (BE u32 at 4), data size (BE u32 at 8; 0xFFFFFFFF = unknown).
+    static func auData(fd: Int32) -> DataChunk? {
+        guard let h = read(fd, 0, 12), tag(h, 0) == ".snd" else { return nil }
+        let n = be32(h, 8)
+        return DataChunk(start: Int64(be32(h, 4)), declared: UInt64(n), unknownLength: n == 0xFFFF_FFFF)
+    }
+
+    /// AIFF/AIFC: "FORM....AIFF|AIFC", chunks to "SSND" (size includes 8 bytes of offset/blocksize).
+    static func aiffData(fd: Int32, size: Int64) -> DataChunk? {
+        guard let head = read(fd, 0, 12), tag(head, 0) == "FORM",
+              tag(head, 8) == "AIFF" || tag(head, 8) == "AIFC" else { return nil }
+        var pos: Int64 = 12
+        var guardCount = 0
+        while pos + 8 <= size, guardCount < 10_000 {
+            guardCount += 1
+            guard let h = read(fd, pos, 8) else { return nil }
+            let n = be32(h, 4)
+            if tag(h, 0) == "SSND" {
+                guard let o = read(fd, pos + 8, 8) else { return nil }
+                let offset = Int64(be32(o, 0))
+                let declared = n >= 8 ? UInt64(n) - 8 - UInt64(min(UInt64(offset), UInt64(n) - 8)) : 0
+                return DataChunk(start: pos + 16 + offset, declared: declared, unknownLength: n == 0xFFFF_FFFF)
+            }
+            pos += 8 + Int64(n) + Int64(n & 1)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,194 @@
+import CSndFile
+import DiscreteAudio
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads discrete audio as exact bin indices, streaming, through libsndfile.
+///
+/// Codes never pass through normalised floats:
+/// - 8-bit and G.711 data in WAV/AIFF/AU/RAW/CAF/W64: `sf_read_raw` returns the stored bytes, mapped
+///   to bins by `BinMap` (this keeps μ-law's two zero codes apart, which every decoded path merges);
+/// - 8-bit FLAC: `sf_read_short` returns v·256 exactly;
+/// - 16-bit PCM: `sf_read_short` is the stored value; 24-bit PCM: `sf_read_int` is v·256.
+/// Memory is the caller's buffer plus one scratch chunk: it does not grow with file length.
+/// Not thread-safe: use one reader per thread.
+public final class SoundFileReader {
+    public let path: String
+    public let info: SoundFileInfo
+    private let handle: OpaquePointer
+    private let map: BinMap
+    private let useRaw: Bool
+    private var scratch: UnsafeMutableRawBufferPointer
+    /// Frames delivered so far.
+    public private(set) var framesRead: Int64 = 0
+
+    /// Opens `path`. `raw` must be given for headerless files and is ignored otherwise.
+    public init(path: String, raw: RawFormat? = nil) throws(SoundFileError) {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .notFound(path: path) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw .isDirectory(path: path) }
+        if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 { throw .emptyFile(path: path) }
+
+        var sfinfo = SF_INFO()
+        if let raw {
+            sfinfo.samplerate = Int32(raw.sampleRate)
+            sfinfo.channels = Int32(raw.channels)
+            sfinfo.format = Int32(SF_FORMAT_RAW) | raw.encoding.sfSubtype
+                | (raw.bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE))
+        }
+        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
+            if let h = sf_open(path, Int32(SFM_READ), &sfinfo) { return .success(h) }
+            let reason = String(cString: sf_strerror(nil))
+            return .failure(.cannotOpen(path: path, reason: reason))
+        }
+        let handle: OpaquePointer
+        switch opened {
+        case .success(let h): handle = h
+        case .failure(let e): throw e
+        }
+        let major = sfinfo.format & Int32(SF_FORMAT_TYPEMASK)
+        let sub = sfinfo.format & Int32(SF_FORMAT_SUBMASK)
+        do {
+            guard let container = AudioContainer(sfMajor: major) else {
+                throw SoundFileError.unsupportedContainer(path: path, detail: String(format0x: major))
+            }
+            let encoding = try SoundFileReader.encoding(subtype: sub, path: path)
+            if raw == nil && (path.lowercased().hasSuffix(".raw") || container == .raw) {
+                throw SoundFileError.unsupportedContainer(path: path, detail: "headerless RAW needs --raw encoding:rate:channels")
+            }
+            guard sfinfo.channels > 0 else {
+                throw SoundFileError.inconsistentHeader(path: path, detail: "0 channels")
+            }
+            guard sfinfo.samplerate > 0 else {
+                throw SoundFileError.inconsistentHeader(path: path, detail: "sample rate \(sfinfo.samplerate)")
+            }
+            try HeaderCheck.verify(path: path, container: container)
+            self.info = SoundFileInfo(container: container, encoding: encoding,
+                                      sampleRate: Int(sfinfo.samplerate), channels: Int(sfinfo.channels),
+                                      frames: sfinfo.frames)
+            self.map = BinMap(encoding)
+            self.useRaw = encoding.bits == 8 && container.storesRawBytes
+        } catch let e as SoundFileError {
+            sf_close(handle)
+            throw e
+        } catch {
+            sf_close(handle)
+            throw .readFailed(path: path, reason: "\(error)")
+        }
+        self.handle = handle
+        self.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    }
+
+    deinit {
+        sf_close(handle)
+        scratch.deallocate()
+    }
+
+    static func encoding(subtype sub: Int32, path: String) throws(SoundFileError) -> SampleEncoding {
+        if let e = SampleEncoding.allCases.first(where: { $0.sfSubtype == sub }) { return e }
+        switch Int(sub) {
+        case Int(SF_FORMAT_FLOAT): throw .alreadyContinuous(path: path, subtype: "32-bit float")
+        case Int(SF_FORMAT_DOUBLE): throw .alreadyContinuous(path: path, subtype: "64-bit float")
+        default: throw .unsupportedEncoding(path: path, subtype: subtypeName(sub))
+        }
+    }
+
+    static func subtypeName(_ sub: Int32) -> String {
+        switch Int(sub) {
+        case Int(SF_FORMAT_PCM_32): return "32-bit PCM"
+        case Int(SF_FORMAT_IMA_ADPCM): return "IMA ADPCM"
+        case Int(SF_FORMAT_MS_ADPCM): return "MS ADPCM"
+        case Int(SF_FORMAT_GSM610): return "GSM 6.10"
+        case Int(SF_FORMAT_VOX_ADPCM): return "VOX ADPCM"
+        case Int(SF_FORMAT_G721_32), Int(SF_FORMAT_G723_24), Int(SF_FORMAT_G723_40): return "G.72x ADPCM"
+        case Int(SF_FORMAT_VORBIS): return "Ogg Vorbis (lossy)"
+        case Int(SF_FORMAT_OPUS): return "Opus (lossy)"
+        case Int(SF_FORMAT_MPEG_LAYER_I), Int(SF_FORMAT_MPEG_LAYER_II), Int(SF_FORMAT_MPEG_LAYER_III): return "MPEG audio (lossy)"
+        case Int(SF_FORMAT_DWVW_12), Int(SF_FORMAT_DWVW_16), Int(SF_FORMAT_DWVW_24), Int(SF_FORMAT_DWVW_N): return "DWVW"
+        case Int(SF_FORMAT_DPCM_8), Int(SF_FORMAT_DPCM_16): return "DPCM"
+        case Int(SF_FORMAT_ALAC_16), Int(SF_FORMAT_ALAC_20), Int(SF_FORMAT_ALAC_24), Int(SF_FORMAT_ALAC_32): return "ALAC"
+        default: return "subtype \(String(format0x: sub))"
+        }
+    }
+
+    private func ensureScratch(_ bytes: Int) {
+        if scratch.count < bytes {
+            scratch.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        }
+    }
+
+    /// Reads up to `bins.count / channels` frames into `bins` (interleaved bin indices).
+    /// Returns the frames read; 0 at the end. Throws `.truncated` when the file ends before the
+    /// declared frame count, and `.readFailed` on an I/O error.
+    public func read(into bins: UnsafeMutableBufferPointer<UInt32>) throws(SoundFileError) -> Int {
+        let ch = info.channels
+        let wantFrames = Int(min(Int64(bins.count / ch), info.frames - framesRead))
+        guard wantFrames > 0 else { return 0 }
+        let n = wantFrames * ch
+        var got = 0
+        if useRaw {
+            ensureScratch(n)
+            let bytes = sf_read_raw(handle, scratch.baseAddress, sf_count_t(n))
+            got = Int(bytes)
+            let src = scratch.bindMemory(to: UInt8.self)
+            map.byteToBin.withUnsafeBufferPointer { table in
+                for i in 0..<got { bins[i] = UInt32(table[Int(src[i])]) }
+            }
+        } else {
+            switch info.encoding {
+            case .pcm16, .pcmS8, .pcmU8, .ulaw, .alaw:
+                ensureScratch(n * 2)
+                let s = scratch.bindMemory(to: Int16.self)
+                got = Int(sf_read_short(handle, s.baseAddress, sf_count_t(n)))
+                switch info.encoding {
+                case .pcm16:
+                    for i in 0..<got { bins[i] = UInt32(UInt16(bitPattern: s[i]) ^ 0x8000) }
+                case .pcmS8, .pcmU8:
+                    for i in 0..<got { bins[i] = UInt32((Int(s[i]) >> 8) + 128) }
+                default:
+                    throw .readFailed(path: path, reason: "G.711 in \(info.container.rawValue) has no exact read path")
+                }
+            case .pcm24:
+                ensureScratch(n * 4)
+                let s = scratch.bindMemory(to: Int32.self)
+                got = Int(sf_read_int(handle, s.baseAddress, sf_count_t(n)))
+                for i in 0..<got { bins[i] = UInt32(bitPattern: (s[i] >> 8) &+ (1 << 23)) }
+            }
+        }
+        let frames = got / ch
+        framesRead += Int64(frames)
+        if frames < wantFrames {
+            let err = sf_error(handle)
+            if err != 0 { throw .readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
+            throw .truncated(path: path, expectedFrames: info.frames, gotFrames: framesRead)
+        }
+        return frames
+    }
+
+    /// Reads the whole file (from the current position) as one `DiscreteSignal`.
+    public func readAll(chunkFrames: Int = 65536) throws(SoundFileError) -> DiscreteSignal {
+        let remaining = Int(info.frames - framesRead) * info.channels
+        var all = [UInt32](repeating: 0, count: remaining)
+        var offset = 0
+        while offset < remaining {
+            let count = min(chunkFrames * info.channels, remaining - offset)
+            let frames = try all.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) -> Int in
+                try read(into: UnsafeMutableBufferPointer(rebasing: p[offset..<(offset + count)]))
+            }
+            offset += frames * info.channels
+        }
+        return DiscreteSignal(encoding: info.encoding, sampleRate: info.sampleRate,
+                              channels: info.channels, bins: all)
+    }
+}
+
+extension String {
+    init(format0x v: Int32) {
+        self = "0x" + String(UInt32(bitPattern: v), radix: 16)
+    }
+}
