@@ -25,5 +25,6 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
+        .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
     ]
 )

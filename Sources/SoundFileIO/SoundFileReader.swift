@@ -53,10 +53,10 @@ public final class SoundFileReader {
         let major = sfinfo.format & Int32(SF_FORMAT_TYPEMASK)
         let sub = sfinfo.format & Int32(SF_FORMAT_SUBMASK)
         do {
-            guard let container = AudioContainer(sfMajor: major) else {
-                throw SoundFileError.unsupportedContainer(path: path, detail: String(format0x: major))
-            }
             let encoding = try SoundFileReader.encoding(subtype: sub, path: path)
+            guard let container = AudioContainer(sfMajor: major) else {
+                throw SoundFileError.unsupportedContainer(path: path, detail: "format \(String(format0x: major))")
+            }
             if raw == nil && (path.lowercased().hasSuffix(".raw") || container == .raw) {
                 throw SoundFileError.unsupportedContainer(path: path, detail: "headerless RAW needs --raw encoding:rate:channels")
             }
@@ -168,6 +168,26 @@ public final class SoundFileReader {
             throw .truncated(path: path, expectedFrames: info.frames, gotFrames: framesRead)
         }
         return frames
+    }
+
+    /// libsndfile's own 16-bit decoding of a file (`sf_read_short`): G.711 expanded, 8-bit PCM
+    /// shifted up by 8 bits. Used to verify the bin tables against libsndfile; never to dequantize
+    /// (it merges μ-law's two zero codes).
+    public static func decodedShorts(path: String, raw: RawFormat? = nil) throws(SoundFileError) -> [Int16] {
+        var sfinfo = SF_INFO()
+        if let raw {
+            sfinfo.samplerate = Int32(raw.sampleRate)
+            sfinfo.channels = Int32(raw.channels)
+            sfinfo.format = Int32(SF_FORMAT_RAW) | raw.encoding.sfSubtype
+                | (raw.bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE))
+        }
+        let opened: OpaquePointer? = sndfileOpenLock.withLock { _ in sf_open(path, Int32(SFM_READ), &sfinfo) }
+        guard let h = opened else { throw .cannotOpen(path: path, reason: "sf_open failed") }
+        defer { sf_close(h) }
+        var out = [Int16](repeating: 0, count: Int(sfinfo.frames) * Int(sfinfo.channels))
+        let n = out.withUnsafeMutableBufferPointer { sf_read_short(h, $0.baseAddress, sf_count_t($0.count)) }
+        guard n == out.count else { throw .truncated(path: path, expectedFrames: sfinfo.frames, gotFrames: n / Int64(sfinfo.channels)) }
+        return out
     }
 
     /// Reads the whole file (from the current position) as one `DiscreteSignal`.

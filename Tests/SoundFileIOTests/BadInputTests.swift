@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import DiscreteAudio
+@testable import SoundFileIO
+
+/// Every malformed or unsupported input gets a typed error that names the file.
+@Suite struct BadInputTests {
+    let dir: URL
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("audiodq-bad-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let p = dir.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        return p
+    }
+
+    func speechBytes() throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture("speech.wav")))) }
+
+    func open(_ p: String) -> SoundFileError? {
+        do { _ = try SoundFileReader(path: p).readAll(); return nil } catch { return error }
+    }
+
+    @Test func missingDirectoryEmpty() throws {
+        #expect(open(dir.appendingPathComponent("nope.wav").path) == .notFound(path: dir.appendingPathComponent("nope.wav").path))
+        #expect(open(dir.path) == .isDirectory(path: dir.path))
+        let empty = try file("empty.wav", [])
+        #expect(open(empty) == .emptyFile(path: empty))
+    }
+
+    @Test func textRenamedAndTruncatedHeaderCannotOpen() throws {
+        let text = try file("text.wav", Array("this is not audio at all, just words\n".utf8))
+        guard case .cannotOpen(let p, _)? = open(text) else { Issue.record("text accepted"); return }
+        #expect(p == text)
+        let truncated = try file("trunc.wav", Array(try speechBytes().prefix(30)))
+        guard case .cannotOpen? = open(truncated) else { Issue.record("truncated header accepted"); return }
+    }
+
+    @Test func dataShorterThanDeclaredIsRefused() throws {
+        let b = try speechBytes()
+        let p = try file("short.wav", Array(b.prefix(b.count - 1000)))
+        guard case .inconsistentHeader(let path, let detail)? = open(p) else { Issue.record("accepted"); return }
+        #expect(path == p && detail.contains("truncated"))
+    }
+
+    @Test func zeroDeclaredDataWithAudioIsRefused() throws {
+        var b = try speechBytes()
+        // find the data chunk and zero its size
+        var pos = 12
+        while pos + 8 <= b.count {
+            let size = Int(b[pos + 4]) | Int(b[pos + 5]) << 8 | Int(b[pos + 6]) << 16 | Int(b[pos + 7]) << 24
+            if Array(b[pos..<(pos + 4)]) == Array("data".utf8) { b[pos + 4] = 0; b[pos + 5] = 0; b[pos + 6] = 0; b[pos + 7] = 0; break }
+            pos += 8 + size + (size & 1)
+        }
+        let p = try file("zero.wav", b)
+        guard case .inconsistentHeader(_, let detail)? = open(p) else { Issue.record("accepted"); return }
+        #expect(detail.contains("0 data bytes"))
+    }
+
+    @Test(arguments: ["float32.wav", "float64.wav"])
+    func floatFilesAreAlreadyContinuous(_ name: String) {
+        guard case .alreadyContinuous? = open(fixture("refused/\(name)")) else { Issue.record("accepted"); return }
+    }
+
+    @Test(arguments: ["gsm.wav", "ima-adpcm.wav", "ms-adpcm.wav", "vorbis.ogg", "pcm32.wav"])
+    func codecsAreUnsupported(_ name: String) {
+        guard case .unsupportedEncoding(let p, _)? = open(fixture("refused/\(name)")) else { Issue.record("accepted"); return }
+        #expect(p.hasSuffix(name))
+    }
+
+    @Test func descriptionsAreOneLineNamingTheFile() throws {
+        let errors: [SoundFileError] = [
+            .notFound(path: "a.wav"), .cannotOpen(path: "a.wav", reason: "x"), .truncated(path: "a.wav", expectedFrames: 2, gotFrames: 1),
+            .inconsistentHeader(path: "a.wav", detail: "d"), .alreadyContinuous(path: "a.wav", subtype: "s"),
+        ]
+        for e in errors {
+            #expect(e.description.hasPrefix("a.wav: "))
+            #expect(!e.description.contains("\n"))
+        }
+    }
+}
