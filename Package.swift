@@ -26,5 +26,7 @@ let package = Package(
         ]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
         .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
+        .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio"]),
+        .testTarget(name: "AudioDQTests", dependencies: ["AudioDQ", "audiodq"]),
     ]
 )

@@ -17,6 +17,9 @@ public struct CounterRNG: Sendable, Equatable {
 
     public init(key: NoiseKey) { self.key = key.value }
 
+    /// A generator with the given raw 64-bit key (SplitMix64 state), for known-answer tests.
+    public init(rawKey: UInt64) { self.key = rawKey }
+
     /// SplitMix64's finaliser (a bijection on UInt64).
     @inlinable @inline(__always)
     public static func mix(_ x: UInt64) -> UInt64 {

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+@Suite struct OutputFormatTests {
+    /// Same seed, same bytes, whatever the chunk size or thread count; another seed or stream
+    /// name changes them.
+    @Test func bytesDoNotDependOnChunkingOrThreads() throws {
+        let dir = try TempDir()
+        var reference: Data?
+        for (chunk, threads) in [(65536, 1), (1, 1), (1000, 2), (7, 3), (33978, 2)] {
+            var o = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("o-\(chunk)-\(threads).npy"))
+            o.chunkFrames = chunk
+            o.threads = threads
+            o.seed = 9
+            try Converter.run(o)
+            let d = try bytes(o.output)
+            if let reference { #expect(d == reference, "chunk \(chunk) threads \(threads)") } else { reference = d }
+        }
+        var other = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("seed10.npy"))
+        other.seed = 10
+        try Converter.run(other)
+        #expect(try bytes(other.output) != reference)
+        var named = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("named.npy"))
+        named.seed = 9
+        named.streamName = "corpus/stereo.wav"
+        try Converter.run(named)
+        #expect(try bytes(named.output) != reference)
+    }
+
+    @Test func npyHeaderAndLayout() throws {
+        let dir = try TempDir()
+        try Converter.run(ConvertOptions(input: fixture("stereo.wav"), output: dir.file("s.npy")))
+        try Converter.run(ConvertOptions(input: fixture("stereo.wav"), output: dir.file("s.f32")))
+        try Converter.run(ConvertOptions(input: fixture("speech.wav"), output: dir.file("m.npy")))
+        let d = try bytes(dir.file("s.npy"))
+        let h = try NpyHeader.parse([UInt8](d.prefix(256)), path: "s.npy")
+        #expect(h.shape == [33978, 2] && h.type == .float32)
+        #expect(h.dataOffset % 64 == 0)
+        // the data after the header is the raw f32 file, byte for byte
+        #expect(d.dropFirst(h.dataOffset) == (try bytes(dir.file("s.f32"))))
+        let text = String(decoding: d.prefix(h.dataOffset), as: UTF8.self)
+        #expect(text.contains("'descr': '<f4', 'fortran_order': False, 'shape': (33978, 2), }"))
+        let m = try NpyHeader.parse([UInt8](try bytes(dir.file("m.npy")).prefix(256)), path: "m.npy")
+        #expect(m.shape == [33978])
+    }
+
+    @Test func wavOutputIsSymmetricFloatByDefault() throws {
+        let dir = try TempDir()
+        let sc = try Converter.run(ConvertOptions(input: fixture("speech.wav"), output: dir.file("s.wav")))
+        #expect(sc.dequantization.range == .symmetric && sc.output.dtype == .float32)
+        let r = try ValueReader(path: dir.file("s.wav"))
+        #expect(r.channels == 1 && r.sampleRate == 8000 && r.type == .float32 && r.count == 33978)
+        var v = [Double](repeating: 0, count: r.count)
+        _ = try v.withUnsafeMutableBufferPointer { try r.read(into: $0) }
+        #expect(v.min()! >= -1 && v.max()! < 1 && v.min()! < 0)
+    }
+
+    @Test func sidecarDescribesTheOutput() throws {
+        let dir = try TempDir()
+        var o = ConvertOptions(input: fixture("speech.wav"), output: dir.file("o.f32"))
+        o.seed = 123
+        try Converter.run(o)
+        let sc = try Sidecar.load(path: dir.file("o.f32.json"))
+        #expect(sc.schema == "audiodq.sidecar/1" && sc.version == AudioDQVersion.string)
+        #expect(sc.source.encoding == .ulaw && sc.source.binCount == 256 && sc.source.sampleRate == 8000)
+        #expect(sc.source.channels == 1 && sc.source.frames == 33978 && sc.source.container == "wav")
+        #expect(sc.source.sha256 == sha256Hex(try bytes(fixture("speech.wav"))))
+        #expect(sc.dequantization.seed == 123 && sc.dequantization.range == .unit && sc.dequantization.method == "uniform")
+        #expect(sc.dequantization.decode == "x = floor(y * K)")
+        #expect(sc.output.dtype == .float32 && sc.output.format == .f32 && sc.output.layout == "interleaved")
+        #expect(sc.output.shape == [33978, 1])
+    }
+
+    @Test func sha256KnownAnswers() {
+        #expect(sha256Hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let long = Data(repeating: 0x61, count: 1_000_000)   // one million 'a'
+        #expect(sha256Hex(long) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // streaming in odd pieces gives the same digest
+        var s = SHA256()
+        var i = 0
+        while i < long.count { let n = min(777, long.count - i); long[i..<(i + n)].withUnsafeBytes { s.update($0) }; i += n }
+        #expect(s.finalizeHex() == sha256Hex(long))
+    }
+
+    func sha256Hex(_ d: Data) -> String {
+        var s = SHA256()
+        d.withUnsafeBytes { s.update($0) }
+        return s.finalizeHex()
+    }
+
+    @Test func infoFigures() throws {
+        let sweep = try AudioInfo.compute(path: fixture("sweep-s16.wav"))
+        #expect(sweep.distinctCodes == 65536 && sweep.codeRange! == [0, 65535])
+        #expect(sweep.clippingShare == 2.0 / 65536 && sweep.zeroShare == 1.0 / 65536)
+        let silence = try AudioInfo.compute(path: fixture("silence.wav"))
+        #expect(silence.distinctCodes == 1 && silence.zeroShare == 1 && silence.frames == 8000 && silence.durationSeconds == 1)
+        let clip = try AudioInfo.compute(path: fixture("clipping.wav"))
+        #expect(clip.clippingShare > 0.3)
+        let mu = try AudioInfo.compute(path: fixture("sweep-ulaw.wav"))
+        #expect(mu.zeroShare == 4.0 / 512 && mu.distinctCodes == 256)   // bins 127 and 128, each twice
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+/// Path of a file in AudioFixtures/.
+func fixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("AudioFixtures/\(name)").path
+}
+
+/// A fresh temporary folder, removed when the value is released.
+final class TempDir {
+    let url: URL
+    var path: String { url.path }
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("audiodq-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+    /// Every entry of the folder, hidden ones included (to catch temporary leftovers).
+    var entries: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+}
+
+/// Runs the built `audiodq` binary.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: String {
+        // The test bundle sits next to the products: .build/<config>/audiodqPackageTests.xctest
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = bundle.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("audiodq").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "audiodq"
+    }
+
+    @discardableResult
+    static func run(_ args: [String], cwd: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func readBins(_ path: String, raw: RawFormat? = nil) throws -> DiscreteSignal {
+    try SoundFileReader(path: path, raw: raw).readAll()
+}
+
+func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

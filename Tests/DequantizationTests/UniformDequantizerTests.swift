@@ -1,0 +1,130 @@
+import Testing
+import DiscreteAudio
+@testable import Dequantization
+
+@Suite struct CounterRNGTests {
+    /// SplitMix64 with state 0 (key 0) has the published first outputs.
+    @Test func matchesSplitMix64KnownAnswers() {
+        let rng = CounterRNG(rawKey: 0)
+        #expect(rng.bits(0) == 0xE220_A839_7B1D_CDAF)
+        #expect(rng.bits(1) == 0x6E78_9E6A_A1B9_65F4)
+        #expect(rng.bits(2) == 0x06C4_5D18_8009_454F)
+    }
+
+    @Test func uniformMomentsAndRange() {
+        let rng = CounterRNG(key: NoiseKey(seed: 7))
+        var sum = 0.0, sum2 = 0.0
+        let n = 200_000
+        for i in 0..<n {
+            let u = rng.uniform(UInt64(i))
+            #expect(u >= 0 && u < 1)
+            sum += u; sum2 += u * u
+        }
+        let mean = sum / Double(n), variance = sum2 / Double(n) - mean * mean
+        #expect(abs(mean - 0.5) < 5 * (1.0 / 12.0 / Double(n)).squareRoot())
+        #expect(abs(variance - 1.0 / 12.0) < 0.002)
+    }
+
+    @Test func keysSeparateSeedsAndStreams() {
+        let a = NoiseKey(seed: 0, name: "a/b.wav"), b = NoiseKey(seed: 0, name: "a/c.wav"), c = NoiseKey(seed: 1, name: "a/b.wav")
+        #expect(a.value != b.value && a.value != c.value && b.value != c.value)
+        #expect(NoiseKey.fnv1a64("") == 0xCBF2_9CE4_8422_2325)
+        #expect(NoiseKey.fnv1a64("a") == 0xAF63_DC4C_8601_EC8C)
+    }
+}
+
+@Suite struct OutputContractTests {
+    /// Every 16-bit code with u at (and beyond) the top of its bin decodes back to the code, in
+    /// both ranges, in Float32 and Float64.
+    @Test(arguments: DequantRange.allCases)
+    func everySixteenBitCodeHoldsAtTheTop(_ range: DequantRange) {
+        let k = 65536
+        let scale = range.scale(binCount: k), offset = range.offset(binCount: k)
+        let tops = [1.0, 1.0 - 0x1p-53, 1.0 - 0x1p-30, 1.0 - 0x1p-12, 1.0 - 0x1p-9, 0.999, 0.0]
+        var failures = 0
+        for x in 0..<k {
+            for u in tops {
+                let f = UniformDequantizer.place(bin: x, u: u, offset: offset, scale: scale, as: Float.self)
+                let d = UniformDequantizer.place(bin: x, u: u, offset: offset, scale: scale, as: Double.self)
+                if range.bin(of: Double(f), binCount: k) != x { failures += 1 }
+                if range.bin(of: d, binCount: k) != x { failures += 1 }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    /// The naive float32 formula breaks the contract (the reason for the guard): codes >= 32768
+    /// with u near 1 round onto the next bin, and code 65535 reaches 1.0.
+    @Test func naiveFloat32Fails() {
+        let x = 65535, u = 1.0 - 0x1p-12
+        let naive = (Float(x) + Float(u)) / 65536
+        #expect(naive == 1.0)
+        #expect(DequantRange.unit.bin(of: Double(naive), binCount: 65536) == nil)
+        let guarded = UniformDequantizer.place(bin: x, u: u, offset: 0, scale: 1.0 / 65536, as: Float.self)
+        #expect(guarded < 1 && DequantRange.unit.bin(of: Double(guarded), binCount: 65536) == x)
+    }
+
+    @Test(arguments: DequantRange.allCases)
+    func twentyFourBitInDoubleHoldsAtTheTop(_ range: DequantRange) {
+        let k = 1 << 24
+        for x in [0, 1, k / 2 - 1, k / 2, k - 2, k - 1] + Array(stride(from: 5, to: k, by: 65537)) {
+            for u in [1.0, 1.0 - 0x1p-53, 1.0 - 0x1p-29, 0.0] {
+                let d = UniformDequantizer.place(bin: x, u: u, offset: range.offset(binCount: k), scale: range.scale(binCount: k), as: Double.self)
+                #expect(range.bin(of: d, binCount: k) == x)
+            }
+        }
+    }
+
+    /// The guard moves only values that would round onto the bin top: for the loudest code, the
+    /// share at the largest float below the top stays at its grid share (1/256 of the bin for
+    /// unit-range float32 near 1, half a grid cell rounded up plus the half that rounds to it),
+    /// unlike capping u at 1 - 2^-8, which piles 1/256 on one value and fails KS on 200k samples.
+    @Test func guardDoesNotPileUpAtTheTop() {
+        let k = 65536, x = 65535, n = 200_000
+        let deq = UniformDequantizer(binCount: k, range: .unit, key: NoiseKey(seed: 3))
+        let bins = [UInt32](repeating: UInt32(x), count: n)
+        var out = [Float](repeating: 0, count: n)
+        bins.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { deq.dequantize(bins: b, firstIndex: 0, into: $0) } }
+        let top = Float(1.0).nextDown
+        let atTop = Double(out.filter { $0 == top }.count) / Double(n)
+        // grid step near 1 in float32 is 2^-24 = 1/256 of a 16-bit bin: the top value collects
+        // u in [1 - 1.5/256, 1): expected share 1.5/256.
+        #expect(abs(atTop - 1.5 / 256) < 5 * (1.5 / 256 / Double(n)).squareRoot())
+        // KS distance of w = y*K - x to U(0,1), evaluated at grid midpoints, stays tiny.
+        var hist = [Int](repeating: 0, count: 256)
+        for y in out { hist[min(255, Int(((Double(y) * Double(k) - Double(x)) * 256).rounded()))] += 1 }
+        var cdf = 0, d = 0.0
+        for j in 0..<255 {
+            cdf += hist[j]
+            d = max(d, abs(Double(cdf) / Double(n) - (Double(j) + 0.5) / 256))
+        }
+        #expect(d < 1.628 / Double(n).squareRoot())
+    }
+}
+
+@Suite struct DeterminismTests {
+    /// Output depends only on (key, sample index): any split into pieces gives the same values.
+    @Test func piecesEqualWhole() {
+        let k = 256
+        let deq = UniformDequantizer(binCount: k, range: .symmetric, key: NoiseKey(seed: 42, name: "x.wav"))
+        let bins = (0..<10_000).map { UInt32(($0 * 7919) % k) }
+        var whole = [Float](repeating: 0, count: bins.count)
+        bins.withUnsafeBufferPointer { b in whole.withUnsafeMutableBufferPointer { deq.dequantize(bins: b, firstIndex: 0, into: $0) } }
+        for piece in [1, 3, 1000, 4096] {
+            var parts = [Float](repeating: 0, count: bins.count)
+            var i = 0
+            while i < bins.count {
+                let n = min(piece, bins.count - i)
+                bins.withUnsafeBufferPointer { b in
+                    parts.withUnsafeMutableBufferPointer { p in
+                        deq.dequantize(bins: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), firstIndex: i,
+                                       into: UnsafeMutableBufferPointer(rebasing: p[i..<(i + n)]))
+                    }
+                }
+                i += n
+            }
+            #expect(parts == whole)
+        }
+        for (x, y) in zip(bins, whole) { #expect(DequantRange.symmetric.bin(of: Double(y), binCount: k) == Int(x)) }
+    }
+}
