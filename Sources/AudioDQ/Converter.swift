@@ -11,6 +11,8 @@ public struct ConvertOptions: Sendable {
     public var output: String
     /// Required for headerless RAW input.
     public var raw: RawFormat?
+    /// nil: from the output's extension.
+    public var format: ValueFormat?
     /// nil: `unit`, except `symmetric` for `.wav` output.
     public var range: DequantRange?
     /// nil: float32, or float64 for 24-bit input in `.npy`/`.wav`.
@@ -35,7 +37,7 @@ public enum Converter {
     /// Converts one file; returns the sidecar that was written.
     @discardableResult
     public static func run(_ o: ConvertOptions) throws -> Sidecar {
-        guard let format = ValueFormat(path: o.output) else {
+        guard let format = o.format ?? ValueFormat(path: o.output) else {
             throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ValueFormat.extensionsText)
         }
         guard o.chunkFrames > 0, o.threads > 0 else { throw AudioDQError.invalidArgument("chunk size and threads must be positive") }

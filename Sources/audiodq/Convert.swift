@@ -22,6 +22,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Headerless input as encoding:rate:channels[:le|be], e.g. ulaw:8000:1, s16:16000:2.")
     var raw: String?
 
+    @Option(help: "Output format when the extension does not say: f32, f64, npy or wav (e.g. for /dev/stdout).")
+    var format: ValueFormatArgument?
+
     @Option(help: "Output range: unit [0,1) or symmetric [-1,1). Default: unit (symmetric for .wav).")
     var range: DequantRangeArgument?
 
@@ -58,6 +61,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         var o = ConvertOptions(input: input, output: output)
         o.raw = try parseRaw(raw)
+        o.format = format?.value
         o.range = range?.value
         o.dtype = dtype?.value
         o.seed = seed

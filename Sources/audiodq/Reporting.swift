@@ -26,6 +26,13 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 
 extension DequantRangeArgument: ExpressibleByArgument {}
 extension ValueTypeArgument: ExpressibleByArgument {}
+extension ValueFormatArgument: ExpressibleByArgument {}
+
+/// `--format f32|f64|npy|wav`.
+enum ValueFormatArgument: String, CaseIterable {
+    case f32, f64, npy, wav
+    var value: ValueFormat { ValueFormat(rawValue: rawValue)! }
+}
 
 /// `--range unit|symmetric`.
 enum DequantRangeArgument: String, CaseIterable {

@@ -28,6 +28,7 @@ struct CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        var stdoutData: Data
     }
 
     static var binary: String {
@@ -56,7 +57,7 @@ struct CLI {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+                      stderr: String(decoding: e, as: UTF8.self), stdoutData: o)
     }
 }
 
