@@ -24,6 +24,7 @@ let package = Package(
             "AudioDQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "dqbench", dependencies: ["AudioDQ"]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
         .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
         .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio"]),

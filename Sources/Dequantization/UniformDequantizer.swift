@@ -43,7 +43,8 @@ public struct UniformDequantizer: Sendable {
         let base = Double(x &+ offset)
         let y = T((base + u) * scale)
         let top = T((base + 1) * scale)
-        return y < top ? y : top.nextDown
+        if _slowPath(y >= top) { return top.nextDown }
+        return y
     }
 
     @inline(__always)
@@ -54,9 +55,28 @@ public struct UniformDequantizer: Sendable {
         let offset = range.offset(binCount: binCount)
         let rng = self.rng
         let first = UInt64(firstIndex)
-        for i in 0..<bins.count {
-            let u = rng.uniform(first &+ UInt64(i))
-            out[i] = UniformDequantizer.place(bin: Int(bins[i]), u: u, offset: offset, scale: scale, as: T.self)
+        guard let src = bins.baseAddress, let dst = out.baseAddress else { return }
+        if T.self == Float.self {
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
+            for i in 0..<bins.count {
+                let u = rng.uniform(first &+ UInt64(i))
+                d[i] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i]), u: u, offset: Int32(offset), scale: scale)
+            }
+        } else {
+            for i in 0..<bins.count {
+                let u = rng.uniform(first &+ UInt64(i))
+                dst[i] = UniformDequantizer.place(bin: Int(src[i]), u: u, offset: offset, scale: scale, as: T.self)
+            }
         }
+    }
+
+    /// `place` for Float32 output, without generic conversions (the hot path of `convert`).
+    @inlinable @inline(__always)
+    public static func placeFloat(bin x: Int32, u: Double, offset: Int32, scale: Double) -> Float {
+        let base = Double(x &+ offset)
+        let y = Float((base + u) * scale)
+        let top = Float((base + 1) * scale)
+        if _slowPath(y >= top) { return top.nextDown }
+        return y
     }
 }

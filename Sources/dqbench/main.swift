@@ -1,0 +1,38 @@
+// dqbench: inner-loop benchmarks for Scripts/bench (release build). Prints one JSON line.
+// Usage: dqbench uniform [samples] [rounds]
+import AudioDQ
+import Foundation
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+let args = CommandLine.arguments
+let mode = args.count > 1 ? args[1] : "uniform"
+let n = args.count > 2 ? Int(args[2])! : 10_000_000
+let rounds = args.count > 3 ? Int(args[3])! : 7
+
+switch mode {
+case "uniform":
+    // 16-bit codes with a speech-like spread, one thread, Float32 out, unit range.
+    var bins = [UInt32](repeating: 0, count: n)
+    var s: UInt64 = 1
+    for i in 0..<n { s = s &* 6364136223846793005 &+ 1442695040888963407; bins[i] = UInt32(32768 &+ Int(Int16(truncatingIfNeeded: s >> 48)) / 8) }
+    var out = [Float](repeating: 0, count: n)
+    let deq = UniformDequantizer(binCount: 65536, range: .unit, key: NoiseKey(seed: 0))
+    var best = Double.infinity
+    for _ in 0..<rounds {
+        let t0 = now()
+        bins.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { deq.dequantize(bins: b, firstIndex: 0, into: $0) } }
+        best = min(best, now() - t0)
+    }
+    var check = 0.0
+    for i in stride(from: 0, to: n, by: 9973) { check += Double(out[i]) }
+    print("{\"bench\":\"uniform-dequantize-f32\",\"samples\":\(n),\"threads\":1,\"best_s\":\(best),\"samples_per_s\":\(Double(n) / best),\"checksum\":\(check)}")
+default:
+    FileHandle.standardError.write(Data("dqbench: unknown mode \(mode)\n".utf8))
+    exit(64)
+}
+
