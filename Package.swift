@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of every source file (sidecars, manifests): BoringSSL's assembly runs it at GB/s.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C shims: each imported by exactly one Swift module.
@@ -19,7 +21,10 @@ let package = Package(
         .target(name: "DiscreteAudio"),
         .target(name: "SoundFileIO", dependencies: ["CSndFile", "DiscreteAudio"]),
         .target(name: "Dequantization", dependencies: ["DiscreteAudio"]),
-        .target(name: "AudioDQ", dependencies: ["DiscreteAudio", "SoundFileIO", "Dequantization"]),
+        .target(name: "AudioDQ", dependencies: [
+            "DiscreteAudio", "SoundFileIO", "Dequantization",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "audiodq", dependencies: [
             "AudioDQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

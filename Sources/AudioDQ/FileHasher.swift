@@ -21,7 +21,7 @@ final class FileHasher: @unchecked Sendable {
 
     static func hash(path: String) throws -> String {
         let fd = try FileDescriptor(reading: path)
-        var sha = SHA256()
+        var sha = SourceHash()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try buf.withUnsafeMutableBytes { (p) throws in try fd.read(into: p) }

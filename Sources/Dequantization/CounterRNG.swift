@@ -35,6 +35,15 @@ public struct CounterRNG: Sendable, Equatable {
         CounterRNG.mix(key &+ (i &+ 1) &* CounterRNG.gamma)
     }
 
+    /// u ∈ [0, 1) with 32 random bits, two per draw: the low 32 bits of bits(i >> 1) for even i,
+    /// the high 32 bits for odd i; u = half · 2⁻³². Used for float32 outputs.
+    @inlinable @inline(__always)
+    public func uniform32(_ i: UInt64) -> Double {
+        let h = bits(i &>> 1)
+        let half = i & 1 == 0 ? UInt32(truncatingIfNeeded: h) : UInt32(truncatingIfNeeded: h &>> 32)
+        return Double(half) * 0x1p-32
+    }
+
     /// u ∈ [0, 1) with 53 random bits: (bits(i) >> 11) · 2⁻⁵³.
     @inlinable @inline(__always)
     public func uniform(_ i: UInt64) -> Double {

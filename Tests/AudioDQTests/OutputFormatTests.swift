@@ -78,14 +78,14 @@ import Testing
         let long = Data(repeating: 0x61, count: 1_000_000)   // one million 'a'
         #expect(sha256Hex(long) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // streaming in odd pieces gives the same digest
-        var s = SHA256()
+        var s = SourceHash()
         var i = 0
         while i < long.count { let n = min(777, long.count - i); long[i..<(i + n)].withUnsafeBytes { s.update($0) }; i += n }
         #expect(s.finalizeHex() == sha256Hex(long))
     }
 
     func sha256Hex(_ d: Data) -> String {
-        var s = SHA256()
+        var s = SourceHash()
         d.withUnsafeBytes { s.update($0) }
         return s.finalizeHex()
     }
