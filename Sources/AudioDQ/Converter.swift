@@ -26,6 +26,8 @@ public struct ConvertOptions: Sendable {
     public var chunkFrames = 65536
     /// Where to write the sidecar; nil: OUT + ".json" (none for device/FIFO outputs).
     public var sidecarPath: String?
+    /// The source's SHA-256 when the caller already has it (batch conversion hashes first).
+    public var sourceSHA256: String?
 
     public init(input: String, output: String) {
         self.input = input
@@ -52,7 +54,7 @@ public enum Converter {
         let sidecarOut = try sidecarTarget.map { (p) throws in
             try AtomicOutput(path: p, force: o.force, inputs: [o.input])
         }
-        let hasher = FileHasher(path: o.input)
+        let hasher = o.sourceSHA256 == nil ? FileHasher(path: o.input) : nil
         let key = NoiseKey(seed: o.seed, name: o.streamName)
         let deq = UniformDequantizer(binCount: info.binCount, range: range, key: key)
         let frames = Int(info.frames)
@@ -71,7 +73,7 @@ public enum Converter {
         }
         try writer.close()
         let sidecar = Sidecar(
-            source: .init(path: o.input, sha256: try hasher.value(), container: info.container.rawValue,
+            source: .init(path: o.input, sha256: try o.sourceSHA256 ?? hasher!.value(), container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels]),

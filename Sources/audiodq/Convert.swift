@@ -4,8 +4,15 @@ import AudioDQ
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Dequantize a discrete audio file into continuous samples.",
+        abstract: "Dequantize a discrete audio file, or a whole corpus, into continuous samples.",
         discussion: """
+        Batch mode: when INPUT is a folder or a manifest (.txt/.lst/.list: one path per line, relative \
+        to the manifest's folder or absolute), OUTPUT is a folder that mirrors the input tree. Each \
+        file's noise is keyed by (seed, path relative to the input root), so outputs are identical \
+        whatever --jobs, --shard or order, and to `convert FILE OUT --key RELATIVE`. --shard I/N \
+        (0 <= I < N) takes the files whose FNV-1a 64 hash of the relative path is I modulo N. \
+        OUTPUT/manifest-<shard>.jsonl lists every file; a re-run skips outputs whose sidecar matches.
+
         Output format by extension: .f32/.f64 (raw little-endian, interleaved), .npy (NumPy 1.0, shape \
         (frames,) or (frames, channels)), .wav (IEEE float WAV, symmetric range by default).
         Writes OUT.json beside the output: source hash, encoding, K, range, seed and decode rule.
@@ -46,7 +53,13 @@ struct Convert: ParsableCommand {
     @Option(help: "Frames per streaming chunk (output does not depend on it).")
     var chunkFrames: Int = 65536
 
-    @Flag(help: "Replace an existing output.")
+    @Option(help: "Batch mode: files converted at once.")
+    var jobs: Int = defaultThreads()
+
+    @Option(help: "Batch mode: convert only shard I of N (0 <= I < N), e.g. --shard 3/16.")
+    var shard: String?
+
+    @Flag(help: "Replace an existing output (batch mode: redo outputs whose sidecar matches).")
     var force = false
 
     @Flag(name: .shortAndLong, help: "Print nothing on success.")
@@ -56,9 +69,12 @@ struct Convert: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard chunkFrames >= 1 else { throw ValidationError("--chunk-frames must be at least 1") }
         _ = try parseRaw(raw)
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N, e.g. 0/4") }
     }
 
     func run() throws {
+        if BatchPlan.isBatchInput(input) { return try runBatch() }
         var o = ConvertOptions(input: input, output: output)
         o.raw = try parseRaw(raw)
         o.format = format?.value
@@ -74,5 +90,24 @@ struct Convert: ParsableCommand {
         if !quiet {
             printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed))")
         }
+    }
+
+    func runBatch() throws {
+        var o = BatchOptions(input: input, outputDir: output)
+        o.format = format?.value ?? .f32
+        o.range = range?.value
+        o.dtype = dtype?.value
+        o.seed = seed
+        o.raw = try parseRaw(raw)
+        o.jobs = jobs
+        o.shard = shard.flatMap(Shard.init)
+        o.force = force
+        let bar = ProgressPrinter(quiet: quiet)
+        let s = try reportingErrors { try BatchConverter.run(o) { bar.update($0) } }
+        bar.finish()
+        if !quiet {
+            printError("\(s.ok) ok, \(s.skipped) skipped, \(s.failed) failed; \(s.samples) samples in \(String(format: "%.1f", s.seconds)) s; manifest \(s.manifest)")
+        }
+        if s.failed > 0 { throw ExitCode.failure }
     }
 }

@@ -5,9 +5,9 @@ import Glibc
 #endif
 
 /// Writes one line to stderr, unbuffered.
-func printError(_ line: String) {
+func printError(_ line: String, newline: Bool = true) {
     var s = line
-    if !s.hasSuffix("\n") { s += "\n" }
+    if newline && !s.hasSuffix("\n") { s += "\n" }
     let bytes = Array(s.utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

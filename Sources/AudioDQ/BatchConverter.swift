@@ -1,0 +1,248 @@
+import Foundation
+import Synchronization
+
+/// Options of a batch conversion (`audiodq convert IN_DIR|MANIFEST OUT_DIR`).
+public struct BatchOptions: Sendable {
+    public var input: String
+    public var outputDir: String
+    public var format: ValueFormat = .f32
+    public var range: DequantRange?
+    public var dtype: ValueType?
+    public var seed: UInt64 = 0
+    public var raw: RawFormat?
+    /// Files converted at once (each file itself on one thread).
+    public var jobs = 1
+    public var shard: Shard?
+    /// Redo outputs whose sidecar already matches.
+    public var force = false
+
+    public init(input: String, outputDir: String) {
+        self.input = input
+        self.outputDir = outputDir
+    }
+}
+
+/// One line of `OUT_DIR/manifest-<shard>.jsonl`.
+public struct BatchRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case ok, skipped, failed }
+    public var source: String
+    public var relative: String
+    public var output: String
+    public var frames: Int?
+    public var binCount: Int?
+    /// SHA-256 of the output file.
+    public var sha256: String?
+    public var status: Status
+    public var error: String?
+}
+
+public struct BatchProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var ok: Int
+    public var skipped: Int
+    public var failed: Int
+    public var samples: Int
+    public var elapsed: Double
+    public var last: BatchRecord
+}
+
+public struct BatchSummary: Sendable {
+    public var records: [BatchRecord]
+    public var ok: Int
+    public var skipped: Int
+    public var failed: Int
+    public var samples: Int
+    public var seconds: Double
+    public var manifest: String
+}
+
+/// Converts a corpus: one output per file, mirrored under OUT_DIR, noise keyed by
+/// (seed, relative path), so every output is byte-identical to converting that file alone with
+/// `--key RELATIVE --seed S`, whatever `jobs`, `shard` or order.
+///
+/// Safe to interrupt and to run twice at once: outputs are written under temporary names and
+/// renamed; each file is claimed with an exclusive `OUT.audiodq-claim` (host and PID inside) while
+/// it is converted, so a concurrent run skips it; a re-run removes temporary files and claims left
+/// by dead processes on this host, skips outputs whose sidecar matches (source SHA-256, seed,
+/// method, range, dtype, format) and redoes the rest. A bad file is reported and the batch goes on.
+public enum BatchConverter {
+    public static let claimSuffix = ".audiodq-claim"
+
+    public static func run(_ o: BatchOptions, progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
+        let start = Date()
+        let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format, includeRaw: o.raw != nil)
+        let items = plan.items.filter { o.shard?.contains(relativePath: $0.relative) ?? true }
+        try makeDirectory(o.outputDir)
+        cleanLeftovers(in: o.outputDir)
+
+        let records = Mutex<[BatchRecord?]>([BatchRecord?](repeating: nil, count: items.count))
+        let next = Atomic<Int>(0)
+        let counters = Mutex<(done: Int, ok: Int, skipped: Int, failed: Int, samples: Int)>((0, 0, 0, 0, 0))
+        let jobs = max(1, min(o.jobs, items.count))
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= items.count { break }
+                let (record, samples) = convertOne(items[i], o)
+                records.withLock { $0[i] = record }
+                let p = counters.withLock { c -> BatchProgress in
+                    c.done += 1
+                    c.samples += samples
+                    switch record.status {
+                    case .ok: c.ok += 1
+                    case .skipped: c.skipped += 1
+                    case .failed: c.failed += 1
+                    }
+                    return BatchProgress(done: c.done, total: items.count, ok: c.ok, skipped: c.skipped, failed: c.failed,
+                                         samples: c.samples, elapsed: Date().timeIntervalSince(start), last: record)
+                }
+                progress(p)
+            }
+        }
+        let all = records.withLock { $0.compactMap { $0 } }
+        let c = counters.withLock { $0 }
+        let manifest = o.outputDir + "/manifest-\(o.shard?.description ?? "all").jsonl"
+        try writeManifest(all, to: manifest)
+        return BatchSummary(records: all, ok: c.ok, skipped: c.skipped, failed: c.failed, samples: c.samples,
+                            seconds: Date().timeIntervalSince(start), manifest: manifest)
+    }
+
+    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions) -> (BatchRecord, Int) {
+        var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
+        do {
+            try makeDirectory((item.output as NSString).deletingLastPathComponent)
+            guard try claim(item.output) else {
+                record.status = .skipped
+                record.error = "claimed by another run"
+                return (record, 0)
+            }
+            defer { unlink(item.output + claimSuffix) }
+            let sourceHash = try FileHasher.hash(path: item.source)
+            if !o.force, let sc = matchingSidecar(item, o, sourceHash: sourceHash) {
+                record.status = .skipped
+                record.frames = sc.source.frames
+                record.binCount = sc.source.binCount
+                record.sha256 = try FileHasher.hash(path: item.output)
+                return (record, 0)
+            }
+            var c = ConvertOptions(input: item.source, output: item.output)
+            c.format = o.format
+            c.raw = o.raw
+            c.range = o.range
+            c.dtype = o.dtype
+            c.seed = o.seed
+            c.streamName = item.relative
+            c.force = true
+            c.threads = 1
+            c.sourceSHA256 = sourceHash
+            let sc = try Converter.run(c)
+            record.status = .ok
+            record.frames = sc.source.frames
+            record.binCount = sc.source.binCount
+            record.sha256 = try FileHasher.hash(path: item.output)
+            return (record, sc.source.frames * sc.source.channels)
+        } catch {
+            record.status = .failed
+            record.error = "\(error)"
+            return (record, 0)
+        }
+    }
+
+    /// The existing sidecar when it describes this exact conversion and the output is whole.
+    static func matchingSidecar(_ item: BatchPlan.Item, _ o: BatchOptions, sourceHash: String) -> Sidecar? {
+        guard let sc = try? Sidecar.load(path: Sidecar.path(for: item.output)) else { return nil }
+        let range = o.range ?? (o.format == .wav ? .symmetric : .unit)
+        guard sc.source.sha256 == sourceHash, sc.dequantization.seed == o.seed,
+              sc.dequantization.method == "uniform", sc.dequantization.range == range,
+              sc.dequantization.streamName == item.relative, sc.output.format == o.format,
+              o.dtype == nil || sc.output.dtype == o.dtype else { return nil }
+        var st = stat()
+        guard stat(item.output, &st) == 0 else { return nil }
+        let values = Int64(sc.source.frames * sc.source.channels) * Int64(sc.output.dtype.byteWidth)
+        switch o.format {
+        case .f32, .f64: if Int64(st.st_size) != values { return nil }
+        case .npy, .wav: if Int64(st.st_size) < values { return nil }
+        }
+        return sc
+    }
+
+    static var hostName: String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Takes the exclusive claim file of an output; false when a live run holds it.
+    /// A claim left by a dead process of this host is taken over.
+    static func claim(_ output: String) throws -> Bool {
+        let path = output + claimSuffix
+        for _ in 0..<2 {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let text = "\(hostName) \(getpid())\n"
+                _ = text.withCString { write(fd, $0, strlen($0)) }
+                close(fd)
+                return true
+            }
+            guard errno == EEXIST else {
+                throw AudioDQError.cannotWrite(path: output, reason: String(cString: strerror(errno)))
+            }
+            guard isStale(claim: path) else { return false }
+            unlink(path)
+        }
+        return false
+    }
+
+    static func isStale(claim path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            return false
+        }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count == 2, String(parts[0]) == hostName, let pid = Int32(parts[1]) else { return false }
+        return !processAlive(pid)
+    }
+
+    static func processAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Removes temporary outputs and claims left under `dir` by processes of this host that died.
+    public static func cleanLeftovers(in dir: String) {
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return }
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            let full = dir + "/" + rel
+            if AtomicOutput.isLeftover(name) {
+                let tail = name.components(separatedBy: AtomicOutput.tempMarker).last ?? ""
+                if let pid = Int32(tail.split(separator: "-").first ?? ""), !processAlive(pid) { unlink(full) }
+            } else if name.hasSuffix(claimSuffix), isStale(claim: full) {
+                unlink(full)
+            }
+        }
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        if path.isEmpty || FileSystem.isDirectory(path) { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw AudioDQError.cannotWrite(path: path, reason: "cannot create folder")
+        }
+    }
+
+    static func writeManifest(_ records: [BatchRecord], to path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for r in records {
+            data.append(try e.encode(r))
+            data.append(0x0A)
+        }
+        let out = try AtomicOutput(path: path, force: true)
+        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: path)
+        try data.withUnsafeBytes { try fd.write($0) }
+        try fd.close()
+        try out.commit()
+    }
+}
