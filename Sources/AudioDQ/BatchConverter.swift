@@ -174,17 +174,18 @@ public enum BatchConverter {
     }
 
     /// Takes the exclusive claim file of an output; false when a live run holds it.
-    /// A claim left by a dead process of this host is taken over.
+    /// The claim is created whole (written under a temporary name, then hard-linked to its name,
+    /// which fails if it exists), so a killed run never leaves an empty claim. A claim left by a
+    /// dead process of this host is taken over.
     static func claim(_ output: String) throws -> Bool {
         let path = output + claimSuffix
+        let tmp = try AtomicOutput(path: path + ".new", force: true)
+        let fd = try FileDescriptor(writing: tmp.writePath, create: true, reportAs: path)
+        try Array("\(hostName) \(getpid())\n".utf8).withUnsafeBytes { try fd.write($0) }
+        try fd.close()
+        defer { tmp.abort() }
         for _ in 0..<2 {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 {
-                let text = "\(hostName) \(getpid())\n"
-                _ = text.withCString { write(fd, $0, strlen($0)) }
-                close(fd)
-                return true
-            }
+            if link(tmp.writePath, path) == 0 { return true }
             guard errno == EEXIST else {
                 throw AudioDQError.cannotWrite(path: output, reason: String(cString: strerror(errno)))
             }

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+@Suite(.serialized) struct BatchTests {
+    /// A corpus: speech in several encodings under nested folders, plus one file audiodq refuses.
+    func corpus(_ dir: TempDir, copies: Int = 2) throws -> String {
+        let root = dir.file("in")
+        let fm = FileManager.default
+        for c in 0..<copies {
+            for sub in ["a", "b/c"] {
+                try fm.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true)
+                for name in ["speech.wav", "speech-alaw.au", "speech-s16.flac", "stereo.wav"] {
+                    try fm.copyItem(atPath: fixture(name), toPath: "\(root)/\(sub)/\(c)-\(name)")
+                }
+            }
+        }
+        return root
+    }
+
+    func treeBytes(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for rel in FileManager.default.enumerator(atPath: root)!.compactMap({ $0 as? String }) where rel.hasSuffix(".f32") {
+            out[rel] = try bytes(root + "/" + rel)
+        }
+        return out
+    }
+
+    func manifest(_ path: String) throws -> [BatchRecord] {
+        try String(decoding: bytes(path), as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(BatchRecord.self, from: Data($0.utf8))
+        }
+    }
+
+    @Test func jobsShardsAndSingleFilesAgreeByteForByte() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir)
+        let r1 = try CLI.run(["convert", input, dir.file("one"), "--jobs", "1", "--seed", "3", "-q"])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        let one = try treeBytes(dir.file("one"))
+        #expect(one.count == 16)
+        #expect(try CLI.run(["convert", input, dir.file("two"), "--jobs", "3", "--seed", "3", "-q"]).status == 0)
+        #expect(try treeBytes(dir.file("two")) == one)
+        var union: [String: Data] = [:]
+        for i in 0..<3 {
+            #expect(try CLI.run(["convert", input, dir.file("shards"), "--shard", "\(i)/3", "--seed", "3", "-q"]).status == 0)
+            let m = try manifest(dir.file("shards/manifest-\(i)-of-3.jsonl"))
+            #expect(m.allSatisfy { Shard(index: i, count: 3).contains(relativePath: $0.relative) })
+        }
+        union = try treeBytes(dir.file("shards"))
+        #expect(union == one)
+        // one file converted alone with the same key gives the same bytes
+        let single = dir.file("single.f32")
+        #expect(try CLI.run(["convert", input + "/b/c/1-stereo.wav", single, "--key", "b/c/1-stereo.wav", "--seed", "3", "-q"]).status == 0)
+        #expect(try bytes(single) == one["b/c/1-stereo.f32"])
+        // the manifest lists every file with the output's SHA-256
+        let m = try manifest(dir.file("one/manifest-all.jsonl"))
+        #expect(m.count == 16 && m.allSatisfy { $0.status == .ok })
+        let rec = m.first { $0.relative == "a/0-speech.wav" }!
+        var h = SourceHash()
+        try bytes(rec.output).withUnsafeBytes { h.update($0) }
+        #expect(rec.sha256 == h.finalizeHex() && rec.frames == 33978 && rec.binCount == 256)
+    }
+
+    @Test func manifestInputAndBadFilesDoNotStopTheBatch() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 1)
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: input + "/a/broken.wav"))
+        let list = dir.file("list.txt")
+        try "# corpus\na/0-speech.wav\n\na/broken.wav\nb/c/0-stereo.wav\nmissing.wav\n".write(toFile: input + "/list.txt", atomically: true, encoding: .utf8)
+        _ = list
+        let r = try CLI.run(["convert", input + "/list.txt", dir.file("out"), "--jobs", "2"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("broken.wav") && r.stderr.contains("missing.wav"))
+        #expect(r.stderr.contains("2 ok, 0 skipped, 2 failed"), "\(r.stderr)")
+        let m = try manifest(dir.file("out/manifest-all.jsonl"))
+        #expect(m.map(\.status) == [.ok, .failed, .ok, .failed])   // sorted by relative path
+        #expect(m[1].error?.contains("broken.wav") == true)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out/a/broken.f32")))
+    }
+
+    @Test func rerunsSkipMatchingOutputsAndRedoTheRest() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 1)
+        let out = dir.file("out")
+        #expect(try CLI.run(["convert", input, out, "-q"]).status == 0)
+        let first = try treeBytes(out)
+        let again = try CLI.run(["convert", input, out])
+        #expect(again.status == 0 && again.stderr.contains("0 ok, 8 skipped, 0 failed"), "\(again.stderr)")
+        // a damaged output is redone
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: out + "/a/0-speech.f32"))
+        let repair = try CLI.run(["convert", input, out])
+        #expect(repair.stderr.contains("1 ok, 7 skipped"), "\(repair.stderr)")
+        #expect(try treeBytes(out) == first)
+        // another seed redoes everything; --force redoes matching outputs
+        #expect(try CLI.run(["convert", input, out, "--seed", "1"]).stderr.contains("8 ok, 0 skipped"))
+        #expect(try CLI.run(["convert", input, out, "--seed", "1", "--force"]).stderr.contains("8 ok, 0 skipped"))
+        #expect(try treeBytes(out) != first)
+    }
+
+    /// SIGKILL at an arbitrary moment leaves no output that looks complete but is not; a re-run
+    /// cleans the leftovers and ends with the same bytes as an uninterrupted run.
+    @Test func killedRunsLeaveNoPartialOutputs() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 12)
+        #expect(try CLI.run(["convert", input, dir.file("clean"), "-q", "--jobs", "2"]).status == 0)
+        let clean = try treeBytes(dir.file("clean"))
+        for delay in [0.05, 0.2, 0.4] {
+            let out = dir.file("killed-\(delay)")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = ["convert", input, out, "-q", "--jobs", "2"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            // every output present is complete: its bytes equal the clean run's
+            for (rel, data) in try treeBytes(out) { #expect(data == clean[rel], "\(rel) is partial after kill at \(delay) s") }
+            #expect(try CLI.run(["convert", input, out, "-q", "--jobs", "2"]).status == 0)
+            #expect(try treeBytes(out) == clean)
+            let leftovers = FileManager.default.enumerator(atPath: out)!.compactMap { $0 as? String }
+                .filter { $0.contains(AtomicOutput.tempMarker) || $0.hasSuffix(BatchConverter.claimSuffix) }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+    }
+
+    @Test func concurrentRunsOnOneFolderDoNotCorruptEachOther() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 8)
+        #expect(try CLI.run(["convert", input, dir.file("clean"), "-q"]).status == 0)
+        let clean = try treeBytes(dir.file("clean"))
+        let out = dir.file("shared")
+        let runs = (0..<2).map { _ in Process() }
+        for p in runs {
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = ["convert", input, out, "-q", "--jobs", "2"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+        }
+        for p in runs { p.waitUntilExit(); #expect(p.terminationStatus == 0) }
+        #expect(try treeBytes(out) == clean)
+        let final = try CLI.run(["convert", input, out])
+        #expect(final.stderr.contains("0 ok, 64 skipped, 0 failed"), "\(final.stderr)")
+    }
+
+    @Test func staleLeftoversOfDeadProcessesAreCleaned() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 1)
+        let out = dir.file("out")
+        try FileManager.default.createDirectory(atPath: out + "/a", withIntermediateDirectories: true)
+        // the highest pid Linux hands out (pid_max 2^22): not a live process in a test run
+        let dead: Int32 = 4_194_303
+        let tmp = out + "/a/.0-speech.f32\(AtomicOutput.tempMarker)\(dead)-1"
+        try Data([0]).write(to: URL(fileURLWithPath: tmp))
+        let claim = out + "/a/0-speech.f32" + BatchConverter.claimSuffix
+        try "\(BatchConverter.hostName) \(dead)\n".write(toFile: claim, atomically: true, encoding: .utf8)
+        let live = out + "/a/1-other.f32" + BatchConverter.claimSuffix
+        try "\(BatchConverter.hostName) \(getpid())\n".write(toFile: live, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["convert", input, out, "-q"])
+        #expect(r.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: tmp) && !FileManager.default.fileExists(atPath: claim))
+        #expect(FileManager.default.fileExists(atPath: out + "/a/0-speech.f32"))
+        #expect(FileManager.default.fileExists(atPath: live))   // a live process's claim is respected
+    }
+}
