@@ -72,6 +72,7 @@ public enum BatchConverter {
     public static func run(_ o: BatchOptions, progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
         let start = Date()
         let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format, includeRaw: o.raw != nil)
+        if plan.items.isEmpty { throw AudioDQError.malformed(path: o.input, reason: "no audio files found") }
         let items = plan.items.filter { o.shard?.contains(relativePath: $0.relative) ?? true }
         try makeDirectory(o.outputDir)
         cleanLeftovers(in: o.outputDir)

@@ -74,7 +74,13 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        if BatchPlan.isBatchInput(input) { return try runBatch() }
+        if BatchPlan.isBatchInput(input) {
+            if FileSystemCheck.isDirectory(input) && ValueFormat(path: output) != nil {
+                printError("audiodq: error: \(input): is a directory; to convert a folder, give an output folder")
+                throw ExitCode.failure
+            }
+            return try runBatch()
+        }
         var o = ConvertOptions(input: input, output: output)
         o.raw = try parseRaw(raw)
         o.format = format?.value

@@ -55,3 +55,10 @@ func defaultThreads() -> Int {
     let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     return max(1, min(n, 8))
 }
+
+enum FileSystemCheck {
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+}
