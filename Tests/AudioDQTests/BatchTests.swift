@@ -164,3 +164,30 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: live))   // a live process's claim is respected
     }
 }
+
+@Suite struct SchedulerScriptTests {
+    /// The Slurm array script, run once per array task with the variables Slurm sets, produces
+    /// the same tree as one unsharded run.
+    @Test func slurmArrayScriptCoversTheCorpus() throws {
+        let dir = try TempDir()
+        let input = try BatchTests().corpus(dir, copies: 1)
+        #expect(try CLI.run(["convert", input, dir.file("whole"), "-q", "--seed", "2"]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/cluster/slurm-convert.sbatch").path
+        for task in 3...6 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [script]
+            p.environment = ["IN": input, "OUT": dir.file("array"), "SEED": "2", "AUDIODQ": CLI.binary,
+                             "SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "6",
+                             "PATH": "/usr/bin:/bin"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
+        let t = BatchTests()
+        #expect(try t.treeBytes(dir.file("array")) == t.treeBytes(dir.file("whole")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("array/manifest-3-of-4.jsonl")))
+    }
+}
