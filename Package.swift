@@ -5,6 +5,7 @@ let package = Package(
     name: "audiodq",
     products: [
         .library(name: "DiscreteAudio", targets: ["DiscreteAudio"]),
+        .library(name: "SpectralDiagnostics", targets: ["SpectralDiagnostics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,5 +18,9 @@ let package = Package(
 
         .target(name: "DiscreteAudio"),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
+        .target(name: "SpectralDiagnostics", dependencies: ["CFFTW", "DiscreteAudio"],
+                exclude: ["REPORT_SCHEMA.md"]),
+        .testTarget(name: "SpectralDiagnosticsTests", dependencies: ["SpectralDiagnostics", "DiscreteAudio"],
+                    resources: [.copy("Fixtures")]),
     ]
 )
