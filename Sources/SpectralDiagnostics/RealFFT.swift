@@ -50,11 +50,16 @@ final class RealFFT {
     func transform(_ x: UnsafeBufferPointer<Double>, re: UnsafeMutableBufferPointer<Double>,
                    im: UnsafeMutableBufferPointer<Double>) {
         precondition(x.count == length && re.count >= binCount && im.count >= binCount)
-        for i in 0..<length { input[i] = Float(x[i]) }
+        let src = x.baseAddress!, dr = re.baseAddress!, di = im.baseAddress!
+        let inp = input
+        for i in 0..<length { inp[i] = Float(src[i]) }
         fftwf_execute(plan)
-        for k in 0..<binCount {
-            re[k] = Double(output[k].0)
-            im[k] = Double(output[k].1)
+        // fftwf_complex is (Float, Float): read it as interleaved floats
+        UnsafeMutableRawPointer(output).withMemoryRebound(to: Float.self, capacity: 2 * binCount) { out in
+            for k in 0..<binCount {
+                dr[k] = Double(out[2 * k])
+                di[k] = Double(out[2 * k + 1])
+            }
         }
     }
 

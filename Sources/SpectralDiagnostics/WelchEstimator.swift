@@ -22,13 +22,14 @@ final class WelchEstimator {
     let sampleRate: Double
     let window: [Double]
     private let fft: RealFFT
-    private var bufA: [Double]
-    private var bufB: [Double]
-    private var filled = 0
     private(set) var segments = 0
-    private var sumAA: [Double], sumBB: [Double], sumABre: [Double], sumABim: [Double]
-    private var scratch: [Double]
-    private var reA: [Double], imA: [Double], reB: [Double], imB: [Double]
+    /// One allocation holds every working array (raw pointers keep debug builds fast):
+    /// bufA, bufB, scratch, win (nperseg each); sumAA, sumBB, sumABre, sumABim, reA, imA, reB, imB
+    /// (nperseg/2 + 1 each).
+    private let storage: UnsafeMutablePointer<Double>
+    private let bufA, bufB, scratch, win: UnsafeMutablePointer<Double>
+    private let sumAA, sumBB, sumABre, sumABim, reA, imA, reB, imB: UnsafeMutablePointer<Double>
+    private var filled = 0
 
     init(nperseg: Int, sampleRate: Double) throws {
         precondition(nperseg >= 4 && nperseg % 2 == 0)
@@ -38,12 +39,20 @@ final class WelchEstimator {
         window = WelchEstimator.periodicHann(nperseg)
         fft = try RealFFT(length: nperseg)
         let m = nperseg / 2 + 1
-        bufA = [Double](repeating: 0, count: nperseg)
-        bufB = bufA
-        scratch = bufA
-        sumAA = [Double](repeating: 0, count: m)
-        sumBB = sumAA; sumABre = sumAA; sumABim = sumAA
-        reA = sumAA; imA = sumAA; reB = sumAA; imB = sumAA
+        storage = .allocate(capacity: 4 * nperseg + 8 * m)
+        storage.initialize(repeating: 0, count: 4 * nperseg + 8 * m)
+        bufA = storage
+        bufB = storage + nperseg
+        scratch = storage + 2 * nperseg
+        win = storage + 3 * nperseg
+        let s = storage + 4 * nperseg
+        sumAA = s; sumBB = s + m; sumABre = s + 2 * m; sumABim = s + 3 * m
+        reA = s + 4 * m; imA = s + 5 * m; reB = s + 6 * m; imB = s + 7 * m
+        for t in 0..<nperseg { win[t] = window[t] }
+    }
+
+    deinit {
+        storage.deallocate()
     }
 
     /// Periodic Hann window w_t = ½ − ½·cos(2πt/n), t = 0 … n−1 (scipy `get_window('hann', n)`).
@@ -57,22 +66,19 @@ final class WelchEstimator {
     /// Appends the next samples of both series (same count).
     func append(a: UnsafeBufferPointer<Double>, b: UnsafeBufferPointer<Double>) {
         precondition(a.count == b.count)
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return }
         var i = 0
         while i < a.count {
             let take = min(nperseg - filled, a.count - i)
-            for j in 0..<take {
-                bufA[filled + j] = a[i + j]
-                bufB[filled + j] = b[i + j]
-            }
+            (bufA + filled).update(from: pa + i, count: take)
+            (bufB + filled).update(from: pb + i, count: take)
             filled += take
             i += take
             if filled == nperseg {
                 processSegment()
                 // keep the second half as the first half of the next segment
-                for j in 0..<hop {
-                    bufA[j] = bufA[j + hop]
-                    bufB[j] = bufB[j + hop]
-                }
+                bufA.update(from: bufA + hop, count: hop)
+                bufB.update(from: bufB + hop, count: hop)
                 filled = hop
             }
         }
@@ -83,8 +89,8 @@ final class WelchEstimator {
     }
 
     private func processSegment() {
-        transformDetrended(bufA, re: &reA, im: &imA)
-        transformDetrended(bufB, re: &reB, im: &imB)
+        transformDetrended(bufA, re: reA, im: imA)
+        transformDetrended(bufB, re: reB, im: imB)
         for k in 0..<binCount {
             let ar = reA[k], ai = imA[k], br = reB[k], bi = imB[k]
             sumAA[k] += ar * ar + ai * ai
@@ -96,16 +102,15 @@ final class WelchEstimator {
         segments += 1
     }
 
-    private func transformDetrended(_ x: [Double], re: inout [Double], im: inout [Double]) {
+    private func transformDetrended(_ x: UnsafeMutablePointer<Double>, re: UnsafeMutablePointer<Double>,
+                                    im: UnsafeMutablePointer<Double>) {
         var mean = 0.0
-        for v in x { mean += v }
+        for t in 0..<nperseg { mean += x[t] }
         mean /= Double(nperseg)
-        for t in 0..<nperseg { scratch[t] = (x[t] - mean) * window[t] }
-        scratch.withUnsafeBufferPointer { sp in
-            re.withUnsafeMutableBufferPointer { rp in
-                im.withUnsafeMutableBufferPointer { ip in fft.transform(sp, re: rp, im: ip) }
-            }
-        }
+        for t in 0..<nperseg { scratch[t] = (x[t] - mean) * win[t] }
+        fft.transform(UnsafeBufferPointer(start: scratch, count: nperseg),
+                      re: UnsafeMutableBufferPointer(start: re, count: binCount),
+                      im: UnsafeMutableBufferPointer(start: im, count: binCount))
     }
 
     /// The averaged spectra so far. Precondition: at least one segment.

@@ -1,0 +1,130 @@
+import DiscreteAudio
+import Foundation
+
+/// Streaming analyser of ONE channel. Feed it contiguous pieces in order; memory does not grow
+/// with length (one Welch segment, L lags, the block-fold phases, fixed histograms).
+///
+/// Per sample with code x and stored value y:
+/// - y not finite → `nonFinite`; y outside [lower, 1) → `outOfRange`; bin(y) ≠ x → `binLeakage`.
+///   These samples are left out of the within-bin statistics; in the spectral streams they use
+///   n = 0 (non-finite) or their position relative to x clamped to [−1, 2] − ½ so that spectra stay
+///   finite.
+/// - otherwise w = `DequantRange.position(of: y, bin: x)` ∈ [0, 1) feeds the within-bin summary
+///   (with its storage grid step) and n = w − ½ the noise streams (Welch with x, autocorrelation,
+///   block fold).
+///
+/// Not thread-safe: use one analyser per channel per task. FFTW plans are made once, in `init`.
+public final class ChannelAnalyzer {
+    public let config: DiagnosticsConfig
+    public let sampleRate: Double
+    public let binCount: Int
+    public let range: DequantRange
+    public let precision: ValuePrecision
+
+    private let welch: WelchEstimator
+    private var withinBin = WithinBinAccumulator()
+    private var acf: AutocorrelationAccumulator
+    private var fold: BlockFoldAccumulator
+    private var leakage = 0, nonFinite = 0, outOfRange = 0
+    private var samples = 0
+    private var finished = false
+    private var noiseChunk: [Double]
+    private var codeChunk: [Double]
+    private static let chunk = 4096
+
+    public init(config: DiagnosticsConfig, sampleRate: Double, binCount: Int, range: DequantRange,
+                precision: ValuePrecision) throws {
+        try config.validate()
+        guard sampleRate.isFinite, sampleRate > 0, binCount >= 2, binCount & (binCount - 1) == 0 else {
+            throw SpectralDiagnosticsError.invalidSignal(sampleRate: sampleRate, binCount: binCount)
+        }
+        self.config = config
+        self.sampleRate = sampleRate
+        self.binCount = binCount
+        self.range = range
+        self.precision = precision
+        welch = try WelchEstimator(nperseg: config.nperseg, sampleRate: sampleRate)
+        acf = AutocorrelationAccumulator(lags: config.lags)
+        fold = BlockFoldAccumulator(candidates: config.blockLength.map { [$0] } ?? BlockFoldAccumulator.defaultCandidates)
+        noiseChunk = [Double](repeating: 0, count: Self.chunk)
+        codeChunk = noiseChunk
+    }
+
+    /// codes: bin indices x (0..<K) of the original; values: the dequantized y as written (Float
+    /// or Double widened exactly to Double). Same count (precondition).
+    public func add(codes: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Double>) {
+        precondition(codes.count == values.count, "codes and values must have the same count")
+        precondition(!finished, "add after finish")
+        let k = binCount
+        let scale = range.scale(binCount: k)
+        let offset = Double(range.offset(binCount: k))
+        let lower = range.lowerBound, upper = range.upperBound
+        let fine = precision == .float64
+        var start = 0
+        while start < codes.count {
+            let end = min(codes.count, start + Self.chunk)
+            for i in start..<end {
+                let x = Int(codes[i])
+                let y = values[i]
+                var w: Double
+                if !y.isFinite {
+                    nonFinite += 1
+                    w = 0.5
+                } else if y < lower || y >= upper {
+                    outOfRange += 1
+                    w = min(2, max(-1, range.position(of: y, bin: x, binCount: k)))
+                } else {
+                    w = range.position(of: y, bin: x, binCount: k)
+                    if range.bin(of: y, binCount: k) != x {
+                        leakage += 1
+                        w = min(2, max(-1, w))
+                    } else {
+                        let e: Int
+                        if fine {
+                            e = WithinBinAccumulator.minExponent
+                        } else {
+                            let mid = scale * (Double(x) + offset + 0.5)
+                            e = precision.gridStep(midpoint: mid, binWidth: scale).exponent
+                        }
+                        withinBin.add(w, stepExponent: Int(e))
+                    }
+                }
+                let n = w - 0.5
+                noiseChunk[i - start] = n
+                codeChunk[i - start] = Double(x)
+            }
+            let m = end - start
+            noiseChunk.withUnsafeBufferPointer { np in
+                codeChunk.withUnsafeBufferPointer { cp in
+                    let noise = UnsafeBufferPointer(rebasing: np[0..<m])
+                    acf.add(noise)
+                    fold.add(noise)
+                    welch.append(a: noise, b: UnsafeBufferPointer(rebasing: cp[0..<m]))
+                }
+            }
+            samples += m
+            start = end
+        }
+    }
+
+    /// Convenience for arrays (same count).
+    public func add(codes: [UInt32], values: [Double]) {
+        codes.withUnsafeBufferPointer { cp in values.withUnsafeBufferPointer { vp in add(codes: cp, values: vp) } }
+    }
+
+    /// Computes every metric and check. Throws `.tooShort` when fewer than nperseg samples were
+    /// added, `.alreadyFinished` on a second call.
+    public func finish() throws -> ChannelReport {
+        guard !finished else { throw SpectralDiagnosticsError.alreadyFinished }
+        guard samples >= config.nperseg else {
+            throw SpectralDiagnosticsError.tooShort(samples: samples, needed: config.nperseg)
+        }
+        finished = true
+        return ChannelReportBuilder(
+            config: config, sampleRate: sampleRate, samples: samples,
+            welch: welch.result(), hop: welch.hop, window: welch.window,
+            withinBin: withinBin, acf: acf, fold: fold,
+            containment: .init(binLeakage: leakage, nonFinite: nonFinite, outOfRange: outOfRange)
+        ).build()
+    }
+}
