@@ -28,8 +28,9 @@ public final class ChannelAnalyzer {
     private var leakage = 0, nonFinite = 0, outOfRange = 0
     private var samples = 0
     private var finished = false
-    private var noiseChunk: [Double]
-    private var codeChunk: [Double]
+    /// Scratch for one chunk of noise and codes (allocated once).
+    private let noiseChunk: UnsafeMutablePointer<Double>
+    private let codeChunk: UnsafeMutablePointer<Double>
     private static let chunk = 4096
 
     public init(config: DiagnosticsConfig, sampleRate: Double, binCount: Int, range: DequantRange,
@@ -46,8 +47,13 @@ public final class ChannelAnalyzer {
         welch = try WelchEstimator(nperseg: config.nperseg, sampleRate: sampleRate)
         acf = AutocorrelationAccumulator(lags: config.lags)
         fold = BlockFoldAccumulator(candidates: config.blockLength.map { [$0] } ?? BlockFoldAccumulator.defaultCandidates)
-        noiseChunk = [Double](repeating: 0, count: Self.chunk)
-        codeChunk = noiseChunk
+        noiseChunk = .allocate(capacity: Self.chunk)
+        codeChunk = .allocate(capacity: Self.chunk)
+    }
+
+    deinit {
+        noiseChunk.deallocate()
+        codeChunk.deallocate()
     }
 
     /// codes: bin indices x (0..<K) of the original; values: the dequantized y as written (Float
@@ -60,9 +66,21 @@ public final class ChannelAnalyzer {
         let offset = Double(range.offset(binCount: k))
         let lower = range.lowerBound, upper = range.upperBound
         let fine = precision == .float64
+        // Work on local copies (moved out, moved back) so the hot loop avoids the dynamic
+        // exclusivity checks of class properties.
+        var wb = withinBin
+        withinBin = WithinBinAccumulator()
+        var leakage = self.leakage, nonFinite = self.nonFinite, outOfRange = self.outOfRange
+        defer {
+            withinBin = wb
+            self.leakage = leakage
+            self.nonFinite = nonFinite
+            self.outOfRange = outOfRange
+        }
         var start = 0
         while start < codes.count {
             let end = min(codes.count, start + Self.chunk)
+            let noise = noiseChunk, code = codeChunk
             for i in start..<end {
                 let x = Int(codes[i])
                 let y = values[i]
@@ -86,22 +104,17 @@ public final class ChannelAnalyzer {
                             let mid = scale * (Double(x) + offset + 0.5)
                             e = precision.gridStep(midpoint: mid, binWidth: scale).exponent
                         }
-                        withinBin.add(w, stepExponent: Int(e))
+                        wb.add(w, stepExponent: Int(e))
                     }
                 }
-                let n = w - 0.5
-                noiseChunk[i - start] = n
-                codeChunk[i - start] = Double(x)
+                noise[i - start] = w - 0.5
+                code[i - start] = Double(x)
             }
             let m = end - start
-            noiseChunk.withUnsafeBufferPointer { np in
-                codeChunk.withUnsafeBufferPointer { cp in
-                    let noise = UnsafeBufferPointer(rebasing: np[0..<m])
-                    acf.add(noise)
-                    fold.add(noise)
-                    welch.append(a: noise, b: UnsafeBufferPointer(rebasing: cp[0..<m]))
-                }
-            }
+            let noiseBuffer = UnsafeBufferPointer(start: noise, count: m)
+            acf.add(noiseBuffer)
+            fold.add(noiseBuffer)
+            welch.append(a: noiseBuffer, b: UnsafeBufferPointer(start: code, count: m))
             samples += m
             start = end
         }
