@@ -91,7 +91,8 @@ public struct DiagnosticsReport: Codable, Sendable {
         let failed = failedChecks.count
         out += passed ? "PASSED: all checks that apply passed (\(channels.count) channel(s))\n"
             : "FAILED: \(failed) check(s) failed\n"
-        for ch in channels { for note in ch.notes where note.hasPrefix("noise kind") { out += "note: " + note + "\n"; break } }
+        var seen = Set<String>()
+        for ch in channels { for note in ch.notes where seen.insert(note).inserted { out += "note: " + note + "\n" } }
         return out
     }
 }
