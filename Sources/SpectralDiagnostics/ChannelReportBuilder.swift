@@ -170,7 +170,7 @@ struct ChannelReportBuilder {
         checks.sort { order.firstIndex(of: $0.name)! < order.firstIndex(of: $1.name)! }
         var notes: [String] = []
         if !uniform {
-            notes.append("noise kind 'learned': uniformity, whiteness, coherence and flatness are computed but do not apply (variational noise need not be uniform, white or independent of the signal); edge-mass is one-sided (no more mass at the bin edges than uniform noise)")
+            notes.append("noise kind 'learned': uniformity, whiteness, coherence and flatness are computed but do not apply (variational noise need not be uniform, white or independent of the signal); edge-mass is one-sided (no more mass at the bin edges than uniform noise); tonal-spur compares each bin with the median of the whole noise spectrum, so strongly coloured noise can trip it")
         }
         if bad > 0 {
             notes.append("\(bad) samples do not decode to their code; they are excluded from the within-bin statistics")

@@ -22,6 +22,19 @@ public struct DiagnosticsConfig: Codable, Sendable, Equatable {
         self.noiseKind = noiseKind
     }
 
+    private enum CodingKeys: String, CodingKey { case nperseg, blockLength, lags, alpha, noiseKind }
+
+    /// Decodes a config; every missing key takes its default, so `{}` is the default config.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DiagnosticsConfig()
+        nperseg = try c.decodeIfPresent(Int.self, forKey: .nperseg) ?? d.nperseg
+        blockLength = try c.decodeIfPresent(Int.self, forKey: .blockLength)
+        lags = try c.decodeIfPresent(Int.self, forKey: .lags) ?? d.lags
+        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
+        noiseKind = try c.decodeIfPresent(NoiseKind.self, forKey: .noiseKind) ?? d.noiseKind
+    }
+
     /// Throws `.invalidConfig` for a field outside its valid range.
     public func validate() throws {
         if nperseg < 16 || nperseg % 2 != 0 {

@@ -41,7 +41,7 @@ extension DiagnosticsReport {
         h += "<table id=\"parameters\"><tbody>\n"
         var rows: [(String, String)] = [("source", source)]
         if let d = dequantized { rows.append(("dequantized", d)) }
-        rows += [("sample rate", "\(DiagnosticsReport.figure(p.sampleRate)) Hz"), ("bins K", "\(p.binCount)"),
+        rows += [("sample rate", String(format: "%g Hz", p.sampleRate)), ("bins K", "\(p.binCount)"),
                  ("range", p.range.rawValue), ("noise kind", p.config.noiseKind.rawValue),
                  ("Welch", "periodic Hann, nperseg \(p.config.nperseg), 50 % overlap"),
                  ("Ljung-Box lags", "\(p.config.lags)"), ("family-wise alpha per channel", "\(p.config.alpha)"),

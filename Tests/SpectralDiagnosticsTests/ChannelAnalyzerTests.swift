@@ -31,12 +31,37 @@ import Testing
         var values = Synthetic.dequantize(codes, range: range, noise: Synthetic.uniformNoise(seed: 7))
         if precision == .float32 { values = Synthetic.storeAsFloat32(values, codes: codes, range: range) }
         let r = try Synthetic.analyze(codes: codes, values: values, range: range, precision: precision)
-        #expect(r.passed, "\(r.checks.filter { !$0.passed })")
+        let failed = r.checks.filter { !$0.passed }.map(\.name)
+        #expect(failed.isEmpty, "\(failed)")
         #expect(r.checks.map(\.name) == CheckResult.allNames)
         #expect(r.checks.allSatisfy { $0.applies })
         // the noise floor is the theoretical one for uniform noise, within the Welch scatter
         #expect(abs(r.noisePSD.meanRelativeToFloor - 1) < 0.03)
         #expect(abs(r.withinBin.mean - 0.5) < 0.01 && abs(r.withinBin.variance - 1.0 / 12) < 0.002)
+    }
+
+    @Test(arguments: [DequantRange.unit, .symmetric])
+    func cleanEightBitNoisePasses(range: DequantRange) throws {
+        // 8-bit codes (K = 256): a sine over ±100 bins plus ±3 bins of jitter, stored as float32
+        let k = 256
+        let codes: [UInt32] = (0..<(1 << 16)).map { t in
+            let s = 100 * sin(2 * Double.pi * 300 * Double(t) / Synthetic.sampleRate)
+            return UInt32(128 + s + 6 * (TestRandom.uniform(seed: 4, index: UInt64(t)) - 0.5))
+        }
+        let scale = range.scale(binCount: k), offset = Double(range.offset(binCount: k))
+        let exact = codes.indices.map { t in scale * (Double(codes[t]) + offset + TestRandom.uniform(seed: 7, index: UInt64(t))) }
+        let values = Synthetic.storeAsFloat32(exact, codes: codes, range: range, binCount: k)
+        let r = try Synthetic.analyze(codes: codes, values: values, range: range, precision: .float32, binCount: k)
+        #expect(r.containment.binLeakage == 0)
+        let failed = r.checks.filter { !$0.passed }.map(\.name)
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
+    @Test func configDecodesWithDefaults() throws {
+        let c = try JSONDecoder().decode(DiagnosticsConfig.self, from: Data(#"{"lags": 10, "noiseKind": "learned"}"#.utf8))
+        #expect(c == DiagnosticsConfig(lags: 10, noiseKind: .learned))
+        let round = try JSONDecoder().decode(DiagnosticsConfig.self, from: JSONEncoder().encode(DiagnosticsConfig(blockLength: 512)))
+        #expect(round.blockLength == 512)
     }
 
     @Test func streamingPiecesDoNotChangeTheResult() throws {
@@ -126,6 +151,20 @@ import Testing
         default:
             break
         }
+    }
+
+    @Test func configuredBlockLengthIsTestedAlone() throws {
+        let codes = Synthetic.codes(count: Self.count)
+        let r = Synthetic.uniformNoise(seed: 9)
+        let config = DiagnosticsConfig(blockLength: 1000)
+        // a generator restarting every 1000 samples (not a power of two) is caught at B = 1000
+        let restarting = Synthetic.dequantize(codes) { t in r(t % 1000) }
+        let bad = try Synthetic.analyze(codes: codes, values: restarting, config: config)
+        #expect(bad.check("block-spur")?.passed == false)
+        #expect(bad.blockSpur.candidates.map(\.blockLength) == [1000] && bad.blockSpur.configured)
+        // clean noise passes with the same configuration
+        let clean = try Synthetic.analyze(codes: codes, values: Synthetic.dequantize(codes, noise: r), config: config)
+        #expect(clean.check("block-spur")?.passed == true)
     }
 
     @Test func learnedNoiseIsJudgedOnlyByItsChecks() throws {

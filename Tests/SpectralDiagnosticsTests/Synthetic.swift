@@ -31,7 +31,7 @@ enum Synthetic {
 
     static func analyze(codes: [UInt32], values: [Double], config: DiagnosticsConfig = .init(),
                         range: DequantRange = .unit, precision: ValuePrecision = .float64,
-                        pieces: Int = 3) throws -> ChannelReport {
+                        pieces: Int = 3, binCount: Int = Synthetic.binCount) throws -> ChannelReport {
         let analyzer = try ChannelAnalyzer(config: config, sampleRate: sampleRate, binCount: binCount,
                                            range: range, precision: precision)
         // feed in uneven pieces
@@ -48,8 +48,7 @@ enum Synthetic {
 extension Synthetic {
     /// Stores values as float32 the way a correct writer does: round to nearest, and a value that
     /// rounds out of its bin (onto the bin top) is replaced by the largest float below the top.
-    static func storeAsFloat32(_ values: [Double], codes: [UInt32], range: DequantRange) -> [Double] {
-        let k = binCount
+    static func storeAsFloat32(_ values: [Double], codes: [UInt32], range: DequantRange, binCount k: Int = Synthetic.binCount) -> [Double] {
         return values.indices.map { i in
             var f = Float(values[i])
             if range.bin(of: Double(f), binCount: k) != Int(codes[i]) {
