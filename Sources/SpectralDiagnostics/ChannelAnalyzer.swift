@@ -28,6 +28,8 @@ public final class ChannelAnalyzer {
     private var leakage = 0, nonFinite = 0, outOfRange = 0
     private var samples = 0
     private var finished = false
+    /// The first misuse seen by `add`, reported by `finish()`.
+    private var pendingError: SpectralDiagnosticsError?
     /// Scratch for one chunk of noise and codes (allocated once).
     private let noiseChunk: UnsafeMutablePointer<Double>
     private let codeChunk: UnsafeMutablePointer<Double>
@@ -57,10 +59,15 @@ public final class ChannelAnalyzer {
     }
 
     /// codes: bin indices x (0..<K) of the original; values: the dequantized y as written (Float
-    /// or Double widened exactly to Double). Same count (precondition).
+    /// or Double widened exactly to Double). Same count: a piece with different counts, or any
+    /// piece after `finish()`, is ignored and makes the next `finish()` throw
+    /// (`.countMismatch`, `.alreadyFinished`).
     public func add(codes: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Double>) {
-        precondition(codes.count == values.count, "codes and values must have the same count")
-        precondition(!finished, "add after finish")
+        guard codes.count == values.count else {
+            if pendingError == nil { pendingError = .countMismatch(codes: codes.count, values: values.count) }
+            return
+        }
+        guard !finished else { return }
         let k = binCount
         let scale = range.scale(binCount: k)
         let offset = Double(range.offset(binCount: k))
@@ -129,6 +136,7 @@ public final class ChannelAnalyzer {
     /// added, `.alreadyFinished` on a second call.
     public func finish() throws -> ChannelReport {
         guard !finished else { throw SpectralDiagnosticsError.alreadyFinished }
+        if let pendingError { throw pendingError }
         guard samples >= config.nperseg else {
             throw SpectralDiagnosticsError.tooShort(samples: samples, needed: config.nperseg)
         }

@@ -8,8 +8,10 @@ public enum SpectralDiagnosticsError: Error, Equatable, Sendable, CustomStringCo
     case invalidSignal(sampleRate: Double, binCount: Int)
     /// FFTW returned no plan for a real-to-complex transform of this length.
     case fftPlanFailed(length: Int)
-    /// `finish()` was called twice on the same analyser.
+    /// `finish()` was called twice on the same analyser, or `add` after `finish()`.
     case alreadyFinished
+    /// An `add` call passed different numbers of codes and values (that piece was ignored).
+    case countMismatch(codes: Int, values: Int)
     /// The report could not be encoded as JSON (the underlying error's description).
     case encodingFailed(String)
 
@@ -25,6 +27,8 @@ public enum SpectralDiagnosticsError: Error, Equatable, Sendable, CustomStringCo
             return "FFTW could not plan a real FFT of length \(n)"
         case .alreadyFinished:
             return "finish() already called on this analyser"
+        case .countMismatch(let codes, let values):
+            return "add() got \(codes) codes but \(values) values"
         case .encodingFailed(let why):
             return "report encoding failed: \(why)"
         }

@@ -270,4 +270,12 @@ import Testing
         _ = try a.finish()
         #expect(throws: SpectralDiagnosticsError.alreadyFinished) { try a.finish() }
     }
+
+    @Test func mismatchedCountsAreReportedByFinish() throws {
+        let a = try ChannelAnalyzer(config: .init(nperseg: 64), sampleRate: 8000, binCount: 256, range: .unit, precision: .float32)
+        let codes = [UInt32](repeating: 100, count: 256)
+        a.add(codes: codes, values: codes.map { (Double($0) + 0.5) / 256 })
+        a.add(codes: codes, values: [0.5])
+        #expect(throws: SpectralDiagnosticsError.countMismatch(codes: 256, values: 1)) { try a.finish() }
+    }
 }
