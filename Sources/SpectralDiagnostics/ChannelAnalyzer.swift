@@ -25,7 +25,7 @@ public final class ChannelAnalyzer {
     private var withinBin = WithinBinAccumulator()
     private var acf: AutocorrelationAccumulator
     private var fold: BlockFoldAccumulator
-    private var leakage = 0, nonFinite = 0, outOfRange = 0
+    private var containment = ChannelReport.Containment(binLeakage: 0, nonFinite: 0, outOfRange: 0)
     private var samples = 0
     private var finished = false
     /// The first misuse seen by `add`, reported by `finish()`.
@@ -68,62 +68,62 @@ public final class ChannelAnalyzer {
             return
         }
         guard !finished else { return }
-        let k = binCount
+        var begin = 0
+        while begin < codes.count {
+            let end = min(codes.count, begin + Self.chunk)
+            let m = end - begin
+            // one exclusive access per chunk (not per sample) to the accumulators
+            Self.scan(codes: UnsafeBufferPointer(rebasing: codes[begin..<end]),
+                      values: UnsafeBufferPointer(rebasing: values[begin..<end]),
+                      range: range, binCount: binCount, precision: precision,
+                      noise: noiseChunk, code: codeChunk, withinBin: &withinBin, containment: &containment)
+            let noiseBuffer = UnsafeBufferPointer(start: noiseChunk, count: m)
+            acf.add(noiseBuffer)
+            fold.add(noiseBuffer)
+            welch.append(a: noiseBuffer, b: UnsafeBufferPointer(start: codeChunk, count: m))
+            samples += m
+            begin = end
+        }
+    }
+
+    /// Classifies one chunk (containment), feeds the within-bin summary, and writes the noise
+    /// n = w − ½ and the codes as Double into `noise`/`code` (capacity ≥ codes.count).
+    private static func scan(codes: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Double>,
+                             range: DequantRange, binCount k: Int, precision: ValuePrecision,
+                             noise: UnsafeMutablePointer<Double>, code: UnsafeMutablePointer<Double>,
+                             withinBin: inout WithinBinAccumulator, containment: inout ChannelReport.Containment) {
         let scale = range.scale(binCount: k)
         let offset = Double(range.offset(binCount: k))
         let lower = range.lowerBound, upper = range.upperBound
         let fine = precision == .float64
-        // Work on local copies (moved out, moved back) so the hot loop avoids the dynamic
-        // exclusivity checks of class properties.
-        var wb = withinBin
-        withinBin = WithinBinAccumulator()
-        var leakage = self.leakage, nonFinite = self.nonFinite, outOfRange = self.outOfRange
-        defer {
-            withinBin = wb
-            self.leakage = leakage
-            self.nonFinite = nonFinite
-            self.outOfRange = outOfRange
-        }
-        var start = 0
-        while start < codes.count {
-            let end = min(codes.count, start + Self.chunk)
-            let noise = noiseChunk, code = codeChunk
-            for i in start..<end {
-                let x = Int(codes[i])
-                let y = values[i]
-                var w: Double
-                if !y.isFinite {
-                    nonFinite += 1
-                    w = 0.5
-                } else if y < lower || y >= upper {
-                    outOfRange += 1
-                    w = min(2, max(-1, range.position(of: y, bin: x, binCount: k)))
+        for i in 0..<codes.count {
+            let x = Int(codes[i])
+            let y = values[i]
+            var w: Double
+            if !y.isFinite {
+                containment.nonFinite += 1
+                w = 0.5
+            } else if y < lower || y >= upper {
+                containment.outOfRange += 1
+                w = min(2, max(-1, range.position(of: y, bin: x, binCount: k)))
+            } else {
+                w = range.position(of: y, bin: x, binCount: k)
+                if range.bin(of: y, binCount: k) != x {
+                    containment.binLeakage += 1
+                    w = min(2, max(-1, w))
                 } else {
-                    w = range.position(of: y, bin: x, binCount: k)
-                    if range.bin(of: y, binCount: k) != x {
-                        leakage += 1
-                        w = min(2, max(-1, w))
+                    let e: Int
+                    if fine {
+                        e = WithinBinAccumulator.minExponent
                     } else {
-                        let e: Int
-                        if fine {
-                            e = WithinBinAccumulator.minExponent
-                        } else {
-                            let mid = scale * (Double(x) + offset + 0.5)
-                            e = precision.gridStep(midpoint: mid, binWidth: scale).exponent
-                        }
-                        wb.add(w, stepExponent: Int(e))
+                        let mid = scale * (Double(x) + offset + 0.5)
+                        e = precision.gridStep(midpoint: mid, binWidth: scale).exponent
                     }
+                    withinBin.add(w, stepExponent: e)
                 }
-                noise[i - start] = w - 0.5
-                code[i - start] = Double(x)
             }
-            let m = end - start
-            let noiseBuffer = UnsafeBufferPointer(start: noise, count: m)
-            acf.add(noiseBuffer)
-            fold.add(noiseBuffer)
-            welch.append(a: noiseBuffer, b: UnsafeBufferPointer(start: code, count: m))
-            samples += m
-            start = end
+            noise[i] = w - 0.5
+            code[i] = Double(x)
         }
     }
 
@@ -145,7 +145,7 @@ public final class ChannelAnalyzer {
             config: config, sampleRate: sampleRate, samples: samples,
             welch: welch.result(), hop: welch.hop, window: welch.window,
             withinBin: withinBin, acf: acf, fold: fold,
-            containment: .init(binLeakage: leakage, nonFinite: nonFinite, outOfRange: outOfRange)
+            containment: containment
         ).build()
     }
 }

@@ -58,7 +58,9 @@ public struct ChannelReport: Codable, Sendable {
         /// Plain KS distance against U(0,1) on the same points, ignoring the storage grid.
         public var ksPlainDistance: Double
         public var ksCritical: Double
-        /// Check `edge-mass`: share of w in [0, 1/64) ∪ [63/64, 1); expected 2/64 on fine grids.
+        /// Share of w in [0, 1/64) ∪ [63/64, 1); expected p₀ = 2/64 on fine grids (computed from the
+        /// storage grids otherwise). Check `edge-mass`: binomial z = (share − p₀)/√(p₀(1−p₀)/N);
+        /// uniform noise: |z| ≤ z_{1−α/2}; learned noise: z ≤ z_{1−α} (no more edge mass than uniform).
         public var edgeShare: Double
         public var expectedEdgeShare: Double
         /// Distinct storage grid steps h (bin units) and their sample counts.

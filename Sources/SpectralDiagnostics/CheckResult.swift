@@ -3,6 +3,7 @@
 /// `value` and `limit` are in the check's own unit (see `ChannelReport` for each check's formula);
 /// `passed` is the computed outcome; `applies` is false when the check does not apply to the noise
 /// kind (it is still computed and shown, but left out of the verdict and the alpha split).
+/// A check passes when value ≤ limit, except `flatness`, which passes when value ≥ limit.
 public struct CheckResult: Codable, Sendable, Equatable {
     /// Check names are an interface: `containment`, `uniformity`, `edge-mass`, `tonal-spur`,
     /// `block-spur`, `whiteness`, `coherence`, `flatness`.
