@@ -9,6 +9,14 @@
 /// limit is conservative). A generator that restarts every B samples makes every block identical
 /// and S_B ≈ N.
 ///
+/// When scanning powers of two, each B is judged only on its *odd* harmonics (2j+1)·fs/B, the
+/// ones that no shorter candidate B/2, B/4, … has: their energy is carried by
+/// d_p = m_p − m_{p+B/2}, p < B/2, and
+///     S_B^odd = Σ_{p<B/2} d_p² / (s²·(1/c_p + 1/c_{p+B/2}))   ≈ χ²(B/2).
+/// This names the block length itself (a restart every 4096 samples shows at B = 4096, not at
+/// 8192 or 16384), and a signal-following (learned) noise on a tone whose period divides B/2 — e.g.
+/// 1 kHz at 16 kHz, period 16 — adds nothing, because all its energy sits on even harmonics.
+///
 /// Memory: one Double per phase per candidate (Σ B ≈ 131 k for the default scan 2⁸ … 2¹⁶).
 struct BlockFoldAccumulator {
     let candidates: [Int]
@@ -44,6 +52,21 @@ struct BlockFoldAccumulator {
             }
         }
         count += m
+    }
+
+    /// S_B^odd for candidate index c (B even), given the series' population variance.
+    func oddHarmonicStatistic(candidate c: Int, variance s2: Double) -> Double {
+        let b = candidates[c]
+        guard s2 > 0, count >= b, b % 2 == 0 else { return 0 }
+        let half = b / 2
+        let base = count / b, extra = count % b
+        var s = 0.0
+        for p in 0..<half {
+            let cp = Double(base + (p < extra ? 1 : 0)), cq = Double(base + (p + half < extra ? 1 : 0))
+            let d = phaseSums[c][p] / cp - phaseSums[c][p + half] / cq
+            s += d * d / (1 / cp + 1 / cq)
+        }
+        return s / s2
     }
 
     /// S_B for candidate index c, given the series' mean and population variance.

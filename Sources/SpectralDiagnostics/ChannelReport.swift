@@ -140,7 +140,9 @@ public struct ChannelReport: Codable, Sendable {
     }
 
     /// Block-edge structure (see `BlockFoldAccumulator`). Check `block-spur`: every candidate B
-    /// with N ≥ 4B must have S_B ≤ χ²(B−1) upper quantile at α/(number of candidates).
+    /// must stay within its χ² limit at α/(number of candidates): a configured B (needs N ≥ 2B) on
+    /// all harmonics of fs/B, S_B ≤ χ²(B−1); the scan B = 256 … 65536 (N ≥ 4B) on the odd
+    /// harmonics new at each B, S_B^odd ≤ χ²(B/2).
     public struct BlockSpur: Codable, Sendable {
         public var candidates: [BlockCandidate]
         /// The configured B, or the failing candidate with the largest Wilson–Hilferty z (nil if
@@ -153,9 +155,10 @@ public struct ChannelReport: Codable, Sendable {
         public var blockLength: Int
         /// Harmonic spacing fs/B, Hz.
         public var spacingHz: Double
-        /// S_B/(B−1): energy at the multiples of fs/B relative to white noise (≈ 1 when clean).
+        /// S/df: energy at the tested multiples of fs/B relative to white noise (≈ 1 when clean);
+        /// df = B−1 (configured B, all harmonics) or B/2 (scan, odd harmonics).
         public var relativeEnergy: Double
-        /// Limit for relativeEnergy: χ²(B−1) quantile/(B−1).
+        /// Limit for relativeEnergy: χ²(df) upper quantile / df.
         public var limit: Double
         /// Wilson–Hilferty normal score of S_B.
         public var z: Double

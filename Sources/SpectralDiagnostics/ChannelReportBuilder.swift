@@ -121,8 +121,10 @@ struct ChannelReportBuilder {
         var candidates: [ChannelReport.BlockCandidate] = []
         for c in usable {
             let b = fold.candidates[c]
-            let df = Double(b - 1)
-            let s = fold.statistic(candidate: c, mean: mean, variance: variance)
+            // configured B: all harmonics of fs/B; scan: the odd harmonics new at this B
+            let df = configured ? Double(b - 1) : Double(b / 2)
+            let s = configured ? fold.statistic(candidate: c, mean: mean, variance: variance)
+                : fold.oddHarmonicStatistic(candidate: c, variance: variance)
             let q = Distributions.chiSquareUpperQuantile(df: df, upperTail: a / Double(usable.count))
             let wh = 2 / (9 * df)
             let z = (pow(max(s, 0) / df, 1.0 / 3) - (1 - wh)) / wh.squareRoot()

@@ -182,6 +182,17 @@ import Testing
         // the same noise judged as uniform fails
         let asUniform = try Synthetic.analyze(codes: codes, values: values)
         #expect(!asUniform.passed)
+        // learned noise following a 1 kHz tone (period 16 samples) is not a block artifact
+        let tone: [UInt32] = (0..<Self.count).map { t in UInt32(32_768 + 8_000 * sin(2 * Double.pi * 1000 * Double(t) / Synthetic.sampleRate)) }
+        let following = Synthetic.dequantize(tone) { t in
+            0.5 + 0.25 * sin(2 * Double.pi * 1000 * Double(t) / Synthetic.sampleRate) + 0.2 * (r1(t) - 0.5)
+        }
+        let f = try Synthetic.analyze(codes: tone, values: following, config: learned)
+        #expect(f.check("block-spur")?.passed == true)
+        #expect(f.check("containment")?.passed == true)
+        // ...while a configured B = 256, judged on all its harmonics, does see the tone
+        let all = try Synthetic.analyze(codes: tone, values: following, config: .init(blockLength: 256, noiseKind: .learned))
+        #expect(all.check("block-spur")?.passed == false)
         // learned noise that piles up at the edges fails the one-sided bound
         let edgy = Synthetic.dequantize(codes) { t in r1(t) < 0.5 ? r2(t) / 40 : 1 - r2(t) / 40 }
         let e = try Synthetic.analyze(codes: codes, values: edgy, config: learned)
