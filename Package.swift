@@ -21,8 +21,10 @@ let package = Package(
         .target(name: "DiscreteAudio"),
         .target(name: "SoundFileIO", dependencies: ["CSndFile", "DiscreteAudio"]),
         .target(name: "Dequantization", dependencies: ["DiscreteAudio"]),
+        .target(name: "SpectralDiagnostics", dependencies: ["CFFTW", "DiscreteAudio"],
+                exclude: ["REPORT_SCHEMA.md"]),
         .target(name: "AudioDQ", dependencies: [
-            "DiscreteAudio", "SoundFileIO", "Dequantization",
+            "DiscreteAudio", "SoundFileIO", "Dequantization", "SpectralDiagnostics",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "audiodq", dependencies: [
@@ -33,6 +35,8 @@ let package = Package(
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
         .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
         .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio"]),
+        .testTarget(name: "SpectralDiagnosticsTests", dependencies: ["SpectralDiagnostics", "DiscreteAudio"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "AudioDQTests", dependencies: ["AudioDQ", "audiodq"]),
     ]
 )

@@ -2,3 +2,4 @@
 @_exported import DiscreteAudio
 @_exported import SoundFileIO
 @_exported import Dequantization
+@_exported import SpectralDiagnostics
