@@ -57,27 +57,38 @@ public struct UniformDequantizer: Sendable {
         let first = UInt64(firstIndex)
         guard let src = bins.baseAddress, let dst = out.baseAddress else { return }
         if T.self == Float.self {
-            // Two samples per 64-bit draw: sample i takes the low (even i) or high (odd i) 32 bits
-            // of bits(i >> 1). 2^32 positions per bin is finer than float32's grid in every bin
-            // not touching zero, and halves the generator's cost on this hot path.
+            // Two samples per 64-bit draw: sample i takes the top 24 bits of the low (even i) or
+            // high (odd i) half of bits(i >> 1). 2^24 positions per bin is at least float32's own
+            // grid in every bin not touching zero, and the arithmetic stays in packed float32.
             let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
             let off = Int32(offset)
+            let fscale = Float(scale)
             let n = bins.count
             var i = 0
             if n > 0 && first & 1 == 1 {
-                d[0] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[0]), u: rng.uniform32(first), offset: off, scale: scale)
+                d[0] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[0]), u24: rng.uniform24(first), offset: off, scale: fscale)
                 i = 1
             }
-            while i + 1 < n {
-                let h = rng.bits((first &+ UInt64(i)) >> 1)
-                let u0 = Double(UInt32(truncatingIfNeeded: h)) * 0x1p-32
-                let u1 = Double(UInt32(truncatingIfNeeded: h &>> 32)) * 0x1p-32
-                d[i] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i]), u: u0, offset: off, scale: scale)
-                d[i + 1] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i + 1]), u: u1, offset: off, scale: scale)
-                i += 2
+            // Blocks of 2048 samples: draw into a small buffer, then place; each loop vectorizes.
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2048) { u in
+                let ub = u.baseAddress!
+                while i + 1 < n {
+                    let m = min(2048, (n - i) & ~1)
+                    let c0 = (first &+ UInt64(i)) &>> 1
+                    for j in 0..<(m / 2) {
+                        let h = rng.bits(c0 &+ UInt64(j))
+                        ub[2 * j] = UInt32(truncatingIfNeeded: h) &>> 8
+                        ub[2 * j + 1] = UInt32(truncatingIfNeeded: h &>> 40)
+                    }
+                    let s = src + i, o = d + i
+                    for j in 0..<m {
+                        o[j] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: s[j]), u24: ub[j], offset: off, scale: fscale)
+                    }
+                    i += m
+                }
             }
             if i < n {
-                d[i] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i]), u: rng.uniform32(first &+ UInt64(i)), offset: off, scale: scale)
+                d[i] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i]), u24: rng.uniform24(first &+ UInt64(i)), offset: off, scale: fscale)
             }
         } else {
             for i in 0..<bins.count {
@@ -87,13 +98,15 @@ public struct UniformDequantizer: Sendable {
         }
     }
 
-    /// `place` for Float32 output, without generic conversions (the hot path of `convert`).
+    /// `place` for Float32 output with a 24-bit position u24 (u = u24 · 2⁻²⁴), all in float32:
+    /// s = RN(b + u) with b = x + offset (|b| ≤ 2¹⁶, exact), one rounding; s is moved below
+    /// b + 1 when it rounded onto it; y = s · scale is exact (scale is a power of two).
     @inlinable @inline(__always)
-    public static func placeFloat(bin x: Int32, u: Double, offset: Int32, scale: Double) -> Float {
-        let base = Double(x &+ offset)
-        let y = Float((base + u) * scale)
-        let top = Float((base + 1) * scale)
-        if _slowPath(y >= top) { return top.nextDown }
-        return y
+    public static func placeFloat(bin x: Int32, u24: UInt32, offset: Int32, scale: Float) -> Float {
+        let base = Float(x &+ offset)
+        let top = base + 1
+        var s = base + Float(Int32(bitPattern: u24)) * 0x1p-24
+        if s >= top { s = top.nextDown }
+        return s * scale
     }
 }

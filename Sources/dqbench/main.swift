@@ -1,5 +1,5 @@
 // dqbench: inner-loop benchmarks for Scripts/bench (release build). Prints one JSON line.
-// Usage: dqbench uniform [samples] [rounds]
+// Usage: dqbench uniform [samples] [rounds] | sha256 [bytes] [rounds] | read FILE
 import AudioDQ
 import Foundation
 
@@ -12,8 +12,8 @@ func now() -> Double {
 
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "uniform"
-let n = args.count > 2 ? Int(args[2])! : 10_000_000
-let rounds = args.count > 3 ? Int(args[3])! : 7
+let n = args.count > 2 ? Int(args[2]) ?? 0 : 10_000_000
+let rounds = args.count > 3 ? Int(args[3]) ?? 7 : 7
 
 switch mode {
 case "uniform":
@@ -45,8 +45,27 @@ case "sha256":
         best = min(best, now() - t0)
     }
     print("{\"bench\":\"sha256\",\"bytes\":\(n),\"best_s\":\(best),\"bytes_per_s\":\(Double(n) / best),\"digest\":\"\(digest.prefix(16))\"}")
+case "read":
+    // Reading a file as bins (SoundFileReader), one thread: dqbench read FILE
+    let path = args[2]
+    var best = Double.infinity
+    var total = 0
+    for _ in 0..<5 {
+        let t0 = now()
+        let r = try! SoundFileReader(path: path)
+        var buf = [UInt32](repeating: 0, count: 65536 * r.info.channels)
+        total = 0
+        while true {
+            let f = try! buf.withUnsafeMutableBufferPointer { try r.read(into: $0) }
+            if f == 0 { break }
+            total += f
+        }
+        best = min(best, now() - t0)
+    }
+    print("{\"bench\":\"read\",\"frames\":\(total),\"best_s\":\(best),\"frames_per_s\":\(Double(total) / best)}")
 default:
     FileHandle.standardError.write(Data("dqbench: unknown mode \(mode)\n".utf8))
     exit(64)
 }
+
 
