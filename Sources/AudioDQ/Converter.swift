@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import DiscreteAudio
 import SoundFileIO
 import Dequantization
@@ -100,25 +101,51 @@ public enum Converter {
 
     /// The streaming loop: read a chunk of bins, dequantize it (sliced over threads), write it.
     /// `dequantize(bins, firstIndex, out)` fills `out` for sample indices firstIndex..<firstIndex+count.
+    /// With more than one thread, writing chunk k overlaps reading and dequantizing chunk k + 1
+    /// (two buffers, a writer thread): the write system calls are a large share of the work.
     static func stream<T>(_ reader: SoundFileReader, chunk: Int, threads: Int, as: T.Type,
                           dequantize: (UnsafeBufferPointer<UInt32>, Int, UnsafeMutableBufferPointer<T>) -> Void,
                           write: (UnsafeBufferPointer<T>) throws -> Void) throws {
+        let slots = threads > 1 ? 2 : 1
         let bins = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunk)
-        let values = UnsafeMutableBufferPointer<T>.allocate(capacity: chunk)
-        defer { bins.deallocate(); values.deallocate() }
+        let values = (0..<slots).map { _ in UnsafeMutableBufferPointer<T>.allocate(capacity: chunk) }
+        defer { bins.deallocate(); values.forEach { $0.deallocate() } }
         let channels = reader.info.channels
+        let free = DispatchSemaphore(value: slots)
+        let writer = DispatchQueue(label: "audiodq.writer")
+        let failure = Mutex<Error?>(nil)
         var index = 0
-        while true {
-            let n: Int
-            do { n = try reader.read(into: bins) * channels } catch { throw AudioDQError.soundFile(error) }
-            if n == 0 { break }
-            let first = index
-            parallel(n, threads: threads) { lo, hi in
-                dequantize(UnsafeBufferPointer(rebasing: bins[lo..<hi]), first + lo,
-                           UnsafeMutableBufferPointer(rebasing: values[lo..<hi]))
+        var k = 0
+        try withoutActuallyEscaping(write) { write in
+            let box = UncheckedBox(write)
+            defer { writer.sync {} }
+            while true {
+                free.wait()
+                if let e = failure.withLock({ $0 }) { free.signal(); throw e }
+                let n: Int
+                do { n = try reader.read(into: bins) * channels } catch let e as SoundFileError { free.signal(); throw AudioDQError.soundFile(e) }
+                if n == 0 { free.signal(); break }
+                let out = values[k % slots]
+                let first = index
+                parallel(n, threads: threads) { lo, hi in
+                    dequantize(UnsafeBufferPointer(rebasing: bins[lo..<hi]), first + lo,
+                               UnsafeMutableBufferPointer(rebasing: out[lo..<hi]))
+                }
+                let piece = UncheckedBox(UnsafeBufferPointer(rebasing: out[0..<n]))
+                if slots == 1 {
+                    defer { free.signal() }
+                    try box.value(piece.value)
+                } else {
+                    writer.async {
+                        do { try box.value(piece.value) } catch { failure.withLock { $0 = $0 ?? error } }
+                        free.signal()
+                    }
+                }
+                index += n
+                k += 1
             }
-            try write(UnsafeBufferPointer(rebasing: values[0..<n]))
-            index += n
+            writer.sync {}
+            if let e = failure.withLock({ $0 }) { throw e }
         }
     }
 
