@@ -111,6 +111,10 @@ public enum BatchConverter {
 
     static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions) -> (BatchRecord, Int) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
+        if let first = item.conflict {
+            record.error = "\(item.source): maps to the same output as \(first): \(item.output)"
+            return (record, 0)
+        }
         do {
             try makeDirectory((item.output as NSString).deletingLastPathComponent)
             guard try claim(item.output) else {

@@ -12,6 +12,9 @@ public struct BatchPlan: Sendable {
         public var source: String
         public var relative: String
         public var output: String
+        /// Set when an earlier item already maps to the same output (e.g. a.wav and a.flac, or a
+        /// repeated manifest line): this item is reported as failed instead of racing for the file.
+        public var conflict: String?
     }
 
     public static let audioExtensions: Set<String> = ["wav", "wave", "aif", "aiff", "aifc", "au", "snd", "flac", "w64", "rf64", "caf"]
@@ -53,27 +56,59 @@ public struct BatchPlan: Sendable {
                 throw AudioDQError.malformed(path: input, reason: "manifest is not UTF-8 text")
             }
             let base = (input as NSString).deletingLastPathComponent
-            for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") { continue }
-                if line.hasPrefix("/") {
-                    found.append((line, String(line.drop(while: { $0 == "/" }))))
-                } else {
-                    let rel = BatchPlan.normalize(line)
-                    found.append((base.isEmpty ? line : base + "/" + line, rel))
-                }
-            }
+            found = BatchPlan.parseManifest(text, base: base)
         }
         found.sort { $0.1 < $1.1 }
         let outRoot = outputDir.hasSuffix("/") ? String(outputDir.dropLast()) : outputDir
+        var seen: [String: String] = [:]
         items = found.map { src, rel in
             let stem = FileSystem.pathExtension(rel).isEmpty ? rel : String(rel.dropLast(FileSystem.pathExtension(rel).count + 1))
-            return Item(source: src, relative: rel, output: outRoot + "/" + stem + "." + format.rawValue)
+            let output = outRoot + "/" + stem + "." + format.rawValue
+            let first = seen[output]
+            if first == nil { seen[output] = src }
+            return Item(source: src, relative: rel, output: output, conflict: first)
         }
     }
 
-    /// Removes "./" components and repeated slashes ("a/./b//c.wav" → "a/b/c.wav").
-    static func normalize(_ path: String) -> String {
-        path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    /// Manifest lines → (source path, relative path): blank lines and "#" comments skipped,
+    /// relative entries resolved against `base` (the manifest's folder), absolute entries keyed by
+    /// their path without the leading "/".
+    public static func parseManifest(_ text: String, base: String) -> [(source: String, relative: String)] {
+        var found: [(String, String)] = []
+        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("/") {
+                if let rel = BatchPlan.normalizeInside(String(line.drop(while: { $0 == "/" }))), !rel.isEmpty {
+                    found.append((line, rel))
+                }
+            } else if let rel = BatchPlan.normalizeInside(line) {
+                if !rel.isEmpty { found.append((base.isEmpty ? line : base + "/" + line, rel)) }
+            } else {
+                // climbs above the manifest's folder: keyed (and mirrored) by its absolute path
+                let source = base.isEmpty ? line : base + "/" + line
+                let absolute = source.hasPrefix("/") ? source : FileManager.default.currentDirectoryPath + "/" + source
+                if let rel = BatchPlan.normalizeInside(String(absolute.drop(while: { $0 == "/" }))), !rel.isEmpty {
+                    found.append((source, rel))
+                }
+            }
+        }
+        return found
+    }
+
+    /// Removes "." components and repeated slashes and resolves ".." ("a/./b//../c.wav" →
+    /// "a/c.wav"); nil when the path climbs above its start (it would leave the output folder).
+    static func normalizeInside(_ path: String) -> String? {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(c)
+            }
+        }
+        return parts.joined(separator: "/")
     }
 }

@@ -62,11 +62,25 @@ public struct Sidecar: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AudioDQError.cannotRead(path: path, reason: "cannot read sidecar")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses sidecar JSON; `path` only names the file in errors. Also checks the figures are
+    /// consistent (K = 2^bits of the encoding, positive rate and channels, non-negative frames).
+    public static func decode(_ data: Data, path: String) throws -> Sidecar {
+        let sc: Sidecar
         do {
-            return try JSONDecoder().decode(Sidecar.self, from: data)
+            sc = try JSONDecoder().decode(Sidecar.self, from: data)
         } catch {
             throw AudioDQError.badSidecar(path: path, reason: Sidecar.describe(error))
         }
+        guard sc.source.binCount == sc.source.encoding.binCount else {
+            throw AudioDQError.badSidecar(path: path, reason: "binCount \(sc.source.binCount) does not match encoding \(sc.source.encoding.rawValue)")
+        }
+        guard sc.source.sampleRate > 0, sc.source.channels > 0, sc.source.frames >= 0 else {
+            throw AudioDQError.badSidecar(path: path, reason: "sample rate, channels and frames must be positive")
+        }
+        return sc
     }
 
     static func describe(_ error: Error) -> String {
