@@ -17,5 +17,10 @@ let package = Package(
 
         .target(name: "DiscreteAudio"),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
+
+        // Normalizing flows on Float32 (batch, channels, time) buffers; the only user of BLAS.
+        .target(name: "FlowEngine", dependencies: ["CBLAS"]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine"]),
+        .executableTarget(name: "flowbench", dependencies: ["FlowEngine"]),
     ]
 )

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Invertible 1x1 convolution over channels (Glow): a learned C x C matrix W applied at every
+/// time step of (batch, channels, time):
+///
+///     y[b, :, t] = W x[b, :, t],   logDet[b] += T * log|det W|
+///
+/// log|det W| comes from an LU factorisation in Double; its gradient is W^-T, so
+/// dW += (T * sum_b dLogDet[b]) * W^-T + sum_b dY_b X_b^T. Init: a random orthogonal matrix
+/// (Gram-Schmidt QR of a seeded Gaussian matrix), log|det W| = 0 at start.
+/// `weight` has PyTorch's shape (C, C) (the (C, C, 1) conv kernel without its last axis).
+public final class InvConv1x1: InvertibleTransform {
+    public let channels: Int
+    public let weight: Parameter
+    private var cachedLogAbsDet: Float = 0
+
+    public init(name: String, channels: Int, seed: UInt64) {
+        self.channels = channels
+        weight = Parameter(name: name + ".weight", shape: [channels, channels],
+                           value: InvConv1x1.randomOrthogonal(channels, seed: seed))
+    }
+
+    public var parameters: [Parameter] { [weight] }
+
+    /// Row-major C x C orthogonal matrix: Q of the QR factorisation (modified Gram-Schmidt on the
+    /// columns) of a matrix of N(0, 1) draws.
+    public static func randomOrthogonal(_ n: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        var a = (0..<(n * n)).map { _ in rng.nextGaussian() }
+        for j in 0..<n {
+            for k in 0..<j {
+                var dot = 0.0
+                for i in 0..<n { dot += a[i * n + j] * a[i * n + k] }
+                for i in 0..<n { a[i * n + j] -= dot * a[i * n + k] }
+            }
+            var norm = 0.0
+            for i in 0..<n { norm += a[i * n + j] * a[i * n + j] }
+            norm = norm.squareRoot()
+            for i in 0..<n { a[i * n + j] /= norm }
+        }
+        return a.map { Float($0) }
+    }
+
+    private func factorize() throws -> DenseLU {
+        try DenseLU(weight.value.map(Double.init), n: channels, what: weight.name)
+    }
+
+    private func checkChannels(_ shape: Shape) throws {
+        guard shape.channels == channels else {
+            throw FlowEngineError.invalidShape(what: weight.name, reason: "expected \(channels) channels, got \(shape)")
+        }
+    }
+
+    /// log|det W| in nats for the current weight.
+    public func logAbsDet() throws -> Double { try factorize().logAbsDet }
+
+    public func forward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, shape: Shape,
+        logDet: UnsafeMutablePointer<Float>
+    ) throws {
+        try checkChannels(shape)
+        let lu = try factorize()
+        cachedLogAbsDet = Float(lu.logAbsDet)
+        let C = channels, T = shape.time
+        weight.value.withUnsafeBufferPointer { w in
+            for b in 0..<shape.batch {
+                BLAS.gemm(m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: x + b * C * T, ldb: T,
+                          beta: 0, c: y + b * C * T, ldc: T)
+                logDet[b] += Float(T) * cachedLogAbsDet
+            }
+        }
+    }
+
+    public func backward(
+        x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dLogDet: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: Shape
+    ) throws {
+        try checkChannels(shape)
+        let C = channels, T = shape.time
+        let inv = try factorize().inverse()
+        var dLD: Float = 0
+        for b in 0..<shape.batch { dLD += dLogDet[b] }
+        let scale = Float(T) * dLD
+        weight.value.withUnsafeBufferPointer { w in
+            weight.grad.withUnsafeMutableBufferPointer { dw in
+                for b in 0..<shape.batch {
+                    // dx_b = W^T dy_b ; dW += dy_b x_b^T
+                    BLAS.gemm(transA: true, m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: dy + b * C * T,
+                              ldb: T, beta: 0, c: dx + b * C * T, ldc: T)
+                    BLAS.gemm(transB: true, m: C, n: C, k: T, a: dy + b * C * T, lda: T, b: x + b * C * T,
+                              ldb: T, beta: 1, c: dw.baseAddress!, ldc: C)
+                }
+                // d log|det W| / dW = W^-T: (W^-T)[i, j] = inv[j, i].
+                for i in 0..<C { for j in 0..<C { dw[i * C + j] += scale * Float(inv[j * C + i]) } }
+            }
+        }
+    }
+
+    public func inverse(_ y: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, shape: Shape) throws {
+        try checkChannels(shape)
+        let C = channels, T = shape.time
+        let inv = try factorize().inverse().map { Float($0) }
+        inv.withUnsafeBufferPointer { w in
+            for b in 0..<shape.batch {
+                BLAS.gemm(m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: y + b * C * T, ldb: T,
+                          beta: 0, c: x + b * C * T, ldc: T)
+            }
+        }
+    }
+}
