@@ -138,6 +138,9 @@ public final class WaveformFlow {
         Rearrange.unsqueeze(a.pointer, v, shape: Shape(batch: batch, channels: 1, time: length), factor: configuration.squeeze)
     }
 
+    /// Invalidates the cached forward pass (after parameters change outside training).
+    func forgetForward() { forwardShape = nil }
+
     // MARK: Array conveniences (allocate; for tests, tools and evaluation)
 
     /// log p(v) per item (nats) for `v` of shape (batch, v.count / batch).
@@ -188,4 +191,57 @@ public final class WaveformFlow {
         let z = (0..<(batch * length)).map { _ in temperature * Float(rng.nextGaussian()) }
         return try inverse(z, batch: batch)
     }
+}
+
+// MARK: Checkpoints
+
+extension WaveformFlow {
+    static let modelName = "WaveformFlow"
+    static let actNormStateName = "actnorm.initialized"
+
+    /// Architecture as stored in checkpoints.
+    public var architecture: [String: Int] {
+        let c = configuration
+        return ["squeeze": c.squeeze, "steps": c.steps, "hidden": c.hidden, "kernelSize": c.kernelSize]
+    }
+
+    /// Snapshot of every parameter (PyTorch shapes) plus the ActNorm init flags (1 = initialised).
+    public func checkpoint() -> Checkpoint {
+        var arrays = parameters.map { Checkpoint.NamedArray(name: $0.name, shape: $0.shape, values: $0.value) }
+        arrays.append(.init(name: Self.actNormStateName, shape: [actNorms.count], values: actNorms.map { $0.isInitialized ? 1 : 0 }))
+        return Checkpoint(model: Self.modelName, architecture: architecture, arrays: arrays)
+    }
+
+    /// Restores parameters from `checkpoint`; the model name, architecture and every array's name
+    /// and shape must match exactly (nothing is modified when a check fails).
+    public func load(_ checkpoint: Checkpoint) throws {
+        guard checkpoint.model == Self.modelName, checkpoint.architecture == architecture else {
+            throw FlowEngineError.checkpointArchitecture(
+                expected: Checkpoint.describe(model: Self.modelName, architecture: architecture),
+                found: checkpoint.architectureDescription)
+        }
+        let params = parameters
+        guard checkpoint.arrays.count == params.count + 1 else {
+            throw FlowEngineError.checkpointArrayMismatch(
+                name: "*", reason: "\(checkpoint.arrays.count) arrays, expected \(params.count + 1)")
+        }
+        for p in params {
+            guard let a = checkpoint.array(p.name) else { throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "missing") }
+            guard a.shape == p.shape else {
+                throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "shape \(a.shape), expected \(p.shape)")
+            }
+        }
+        guard let flags = checkpoint.array(Self.actNormStateName), flags.values.count == actNorms.count else {
+            throw FlowEngineError.checkpointArrayMismatch(name: Self.actNormStateName, reason: "missing or wrong size")
+        }
+        for p in params { p.value = checkpoint.array(p.name)!.values }
+        for (a, f) in zip(actNorms, flags.values) { a.isInitialized = f != 0 }
+        forgetForward()
+    }
+
+    /// Writes a checkpoint atomically to `path`.
+    public func save(to path: String) throws { try checkpoint().write(to: path) }
+
+    /// Reads `path` and restores the parameters (see `load(_:)`).
+    public func load(from path: String) throws { try load(Checkpoint.read(from: path)) }
 }
