@@ -119,12 +119,12 @@ public final class AffineCoupling: InvertibleTransform {
                 }
             }
         }
-        try conv3.backward(y: h.pointer, dy: d, batch: B, time: T, dx: dh2.pointer,
-                           dxBatchStride: hidden * T, accumulate: false)
-        try conv2.backward(y: h2.pointer, dy: dh2.pointer, batch: B, time: T, dx: dh1.pointer,
-                           dxBatchStride: hidden * T, accumulate: false)
-        try conv1.backward(y: h1.pointer, dy: dh1.pointer, batch: B, time: T, dx: dx,
-                           dxBatchStride: channels * T, accumulate: true)
+        try conv3.backward(x: h2.pointer, xBatchStride: hidden * T, y: h.pointer, dy: d, batch: B, time: T,
+                           dx: dh2.pointer, dxBatchStride: hidden * T, accumulate: false)
+        try conv2.backward(x: h1.pointer, xBatchStride: hidden * T, y: h2.pointer, dy: dh2.pointer, batch: B,
+                           time: T, dx: dh1.pointer, dxBatchStride: hidden * T, accumulate: false)
+        try conv1.backward(x: x, xBatchStride: channels * T, y: h1.pointer, dy: dh1.pointer, batch: B, time: T,
+                           dx: dx, dxBatchStride: channels * T, accumulate: true)
         forwardShape = nil
     }
 

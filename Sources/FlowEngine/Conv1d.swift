@@ -5,16 +5,17 @@
 ///
 /// with x = 0 outside [0, T). A 1x1 convolution is the case k = 1.
 ///
-/// Implementation: im2col builds col (C_in k, B T) with row c k + j and column b T + t, then one
-/// OpenBLAS sgemm Y (C_out, B T) = W (C_out, C_in k) x col, scattered into (B, C_out, T) while the
-/// bias (and ReLU) are applied. Backward gathers dY back to (C_out, B T) (summing the bias
-/// gradient), then dW += dY col^T and dcol = W^T dY, and col2im adds dcol into dx.
+/// Implementation, one batch item at a time so every block stays in cache: im2col builds
+/// col_b (C_in k, T) with row c k + j, then one OpenBLAS sgemm y_b (C_out, T) = W (C_out, C_in k)
+/// x col_b writes straight into the (B, C_out, T) output. Backward rebuilds col_b from x (cheaper
+/// than keeping B C_in k T floats), dW += dY_b col_b^T, dcol_b = W^T dY_b, col2im adds dcol_b
+/// into dx. For k = 1 the input itself is the column matrix (no copy).
 ///
 /// Weight layout (C_out, C_in, k) row-major, as PyTorch's `Conv1d.weight`. Default init as
 /// PyTorch: W, bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
 ///
-/// Workspaces (col, GEMM output, dcol) are sized on the first call for a (batch, time) and reused
-/// while it repeats. `backward` uses the col buffer of the latest `forward`.
+/// Workspaces (one item's col and masked dY) are sized on the first call for a time length and
+/// reused while it repeats; nothing of the activations is kept: the caller passes x and y back.
 public final class Conv1d {
     public enum Activation: Sendable { case identity, relu }
     public enum Initialization: Sendable {
@@ -34,8 +35,9 @@ public final class Conv1d {
     /// Shape (C_out).
     public let bias: Parameter
 
+    /// Per-item scratch: im2col block (C_in k, T), masked dY block (C_out, T).
     private let col = Workspace()
-    private let gemmOut = Workspace()
+    private let dyMasked = Workspace()
     private var forwardKey: (batch: Int, time: Int)? = nil
 
     public init(
@@ -67,100 +69,101 @@ public final class Conv1d {
     /// Forward pass. `x` holds `inChannels` channels of length `time` per batch item, item b
     /// starting at `x + b * xBatchStride` (so a channel slice of a wider tensor can be read in
     /// place). `y` is a contiguous (batch, outChannels, time) buffer.
+    ///
+    /// Per item b: col_b = im2col(x_b) (C_in k, T), y_b = bias + W col_b (one sgemm, beta 1 on
+    /// the bias-filled output), then the ReLU in place. Each item's blocks stay in L2 cache.
     public func forward(
         x: UnsafePointer<Float>, xBatchStride: Int, batch: Int, time: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let n = batch * time
         let ck = inChannels * kernelSize
-        col.resize(ck * n)
-        gemmOut.resize(outChannels * n)
-        Self.im2col(
-            x: x, xBatchStride: xBatchStride, batch: batch, channels: inChannels, time: time,
-            kernel: kernelSize, dilation: dilation, col: col.pointer)
+        let direct = kernelSize == 1
+        if !direct { col.resize(ck * time) }
         weight.value.withUnsafeBufferPointer { w in
-            BLAS.gemm(
-                m: outChannels, n: n, k: ck, a: w.baseAddress!, lda: ck, b: col.pointer, ldb: n,
-                beta: 0, c: gemmOut.pointer, ldc: n)
-        }
-        let src = gemmOut.pointer
-        let relu = activation == .relu
-        bias.value.withUnsafeBufferPointer { bp in
-            for b in 0..<batch {
-                for o in 0..<outChannels {
-                    let s = src + o * n + b * time
-                    let d = y + (b * outChannels + o) * time
-                    let bo = bp[o]
-                    if relu {
-                        for t in 0..<time { d[t] = max(s[t] + bo, 0) }
+            bias.value.withUnsafeBufferPointer { bp in
+                for b in 0..<batch {
+                    let xb = x + b * xBatchStride
+                    let yb = y + b * outChannels * time
+                    for o in 0..<outChannels { Kernels.fill(yb + o * time, bp[o], time) }
+                    let src: UnsafePointer<Float>
+                    if direct {
+                        src = xb
                     } else {
-                        for t in 0..<time { d[t] = s[t] + bo }
+                        Self.im2col(x: xb, xBatchStride: 0, batch: 1, channels: inChannels, time: time,
+                                    kernel: kernelSize, dilation: dilation, col: col.pointer)
+                        src = UnsafePointer(col.pointer)
                     }
+                    BLAS.gemm(m: outChannels, n: time, k: ck, a: w.baseAddress!, lda: ck, b: src, ldb: time,
+                              beta: 1, c: yb, ldc: time)
+                    if activation == .relu { Kernels.reluInPlace(yb, outChannels * time) }
                 }
             }
         }
         forwardKey = (batch, time)
     }
 
-    /// Backward pass for the latest `forward` (same batch and time). `y` is that forward's output
-    /// (used for the ReLU mask), `dy` the gradient w.r.t. `y`, both (batch, outChannels, time).
-    /// Accumulates dW and dbias into the parameters' `grad`. If `dx` is given, the gradient w.r.t.
-    /// x is added to it (`accumulate`) or written over it, with item b at `dx + b * dxBatchStride`.
+    /// Backward pass for the latest `forward` (same batch and time), given that forward's input
+    /// `x` (same strides as then), output `y` (for the ReLU mask) and dL/dy, (batch, outChannels,
+    /// time). Accumulates dW and dbias into the parameters' `grad`. If `dx` is given, dL/dx is
+    /// added to it (`accumulate`) or written over it, item b at `dx + b * dxBatchStride`.
+    ///
+    /// Per item b: dY_b masked by y_b > 0 (and summed for dbias), col_b = im2col(x_b) again,
+    /// dW += dY_b col_b^T, dcol_b = W^T dY_b, dx_b += col2im(dcol_b).
     public func backward(
-        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, time: Int,
-        dx: UnsafeMutablePointer<Float>?, dxBatchStride: Int, accumulate: Bool
+        x: UnsafePointer<Float>, xBatchStride: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        batch: Int, time: Int, dx: UnsafeMutablePointer<Float>?, dxBatchStride: Int, accumulate: Bool
     ) throws {
         guard let key = forwardKey, key.batch == batch, key.time == time else {
             throw FlowEngineError.backwardWithoutForward(weight.name)
         }
-        let n = batch * time
         let ck = inChannels * kernelSize
-        // Gather dY (after the ReLU mask) into (C_out, B T), reusing the forward GEMM buffer.
-        let g = gemmOut.pointer
+        let direct = kernelSize == 1
+        col.resize(ck * time)
         let relu = activation == .relu
-        bias.grad.withUnsafeMutableBufferPointer { db in
-            for o in 0..<outChannels {
-                var sum: Double = 0
-                for b in 0..<batch {
-                    let s = dy + (b * outChannels + o) * time
-                    let d = g + o * n + b * time
-                    var part: Float = 0
-                    if relu {
-                        let yy = y + (b * outChannels + o) * time
-                        for t in 0..<time {
-                            let v = yy[t] > 0 ? s[t] : 0
-                            d[t] = v
-                            part += v
+        if relu { dyMasked.resize(outChannels * time) }
+        weight.value.withUnsafeBufferPointer { w in
+            weight.grad.withUnsafeMutableBufferPointer { dw in
+                bias.grad.withUnsafeMutableBufferPointer { db in
+                    for b in 0..<batch {
+                        let dyb = dy + b * outChannels * time
+                        let g: UnsafePointer<Float>
+                        if relu {
+                            let yb = y + b * outChannels * time
+                            for o in 0..<outChannels {
+                                db[o] += Kernels.reluMaskSum(dy: dyb + o * time, y: yb + o * time,
+                                                             dst: dyMasked.pointer + o * time, time)
+                            }
+                            g = UnsafePointer(dyMasked.pointer)
+                        } else {
+                            for o in 0..<outChannels { db[o] += Kernels.sum(dyb + o * time, time) }
+                            g = dyb
                         }
-                    } else {
-                        for t in 0..<time {
-                            d[t] = s[t]
-                            part += s[t]
+                        let xb = x + b * xBatchStride
+                        let src: UnsafePointer<Float>
+                        if direct {
+                            src = xb
+                        } else {
+                            Self.im2col(x: xb, xBatchStride: 0, batch: 1, channels: inChannels, time: time,
+                                        kernel: kernelSize, dilation: dilation, col: col.pointer)
+                            src = UnsafePointer(col.pointer)
+                        }
+                        BLAS.gemm(transB: true, m: outChannels, n: ck, k: time, a: g, lda: time, b: src, ldb: time,
+                                  beta: 1, c: dw.baseAddress!, ldc: ck)
+                        guard let dx else { continue }
+                        let dxb = dx + b * dxBatchStride
+                        if direct {
+                            BLAS.gemm(transA: true, m: ck, n: time, k: outChannels, a: w.baseAddress!, lda: ck,
+                                      b: g, ldb: time, beta: accumulate ? 1 : 0, c: dxb, ldc: time)
+                        } else {
+                            BLAS.gemm(transA: true, m: ck, n: time, k: outChannels, a: w.baseAddress!, lda: ck,
+                                      b: g, ldb: time, beta: 0, c: col.pointer, ldc: time)
+                            if !accumulate { dxb.update(repeating: 0, count: inChannels * time) }
+                            Self.col2imAdd(dcol: col.pointer, dx: dxb, dxBatchStride: 0, batch: 1, channels: inChannels,
+                                           time: time, kernel: kernelSize, dilation: dilation)
                         }
                     }
-                    sum += Double(part)
                 }
-                db[o] += Float(sum)
             }
         }
-        weight.grad.withUnsafeMutableBufferPointer { dw in
-            BLAS.gemm(
-                transB: true, m: outChannels, n: ck, k: n, a: g, lda: n, b: col.pointer, ldb: n,
-                beta: 1, c: dw.baseAddress!, ldc: ck)
-        }
-        guard let dx else { return }
-        // dcol overwrites col: col is not needed after dW.
-        weight.value.withUnsafeBufferPointer { w in
-            BLAS.gemm(
-                transA: true, m: ck, n: n, k: outChannels, a: w.baseAddress!, lda: ck, b: g, ldb: n,
-                beta: 0, c: col.pointer, ldc: n)
-        }
-        if !accumulate {
-            for b in 0..<batch { (dx + b * dxBatchStride).update(repeating: 0, count: inChannels * time) }
-        }
-        Self.col2imAdd(
-            dcol: col.pointer, dx: dx, dxBatchStride: dxBatchStride, batch: batch, channels: inChannels,
-            time: time, kernel: kernelSize, dilation: dilation)
-        forwardKey = nil  // col now holds dcol
     }
 
     /// col[(c k + j), b T + t] = x[b, c, t + (j - (k-1)/2) d], zero outside [0, T).
@@ -203,8 +206,7 @@ public final class Conv1d {
                     let lo = min(max(0, -shift), time)
                     let hi = max(min(time, time - shift), lo)
                     if hi <= lo { continue }
-                    let d = dst + shift
-                    for t in lo..<hi { d[t] += src[t] }
+                    Kernels.addInPlace(dst + lo + shift, src + lo, hi - lo)
                 }
             }
         }

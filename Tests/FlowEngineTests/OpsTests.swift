@@ -151,7 +151,7 @@ import Testing
         let w = randomArray(y.count, seed: 9)
         var dx = [Float](repeating: 0, count: x.values.count)
         try y.withUnsafeBufferPointer { yp in try w.withUnsafeBufferPointer { wp in try dx.withUnsafeMutableBufferPointer {
-            try conv.backward(y: yp.baseAddress!, dy: wp.baseAddress!, batch: B, time: T, dx: $0.baseAddress!,
+            try conv.backward(x: x.values, xBatchStride: ci * T, y: yp.baseAddress!, dy: wp.baseAddress!, batch: B, time: T, dx: $0.baseAddress!,
                               dxBatchStride: ci * T, accumulate: false) } } }
         let r = GradientCheck().run([GradientCheck.probe(conv.weight), GradientCheck.probe(conv.bias),
                                      GradientCheck.probe("x", x, analytic: dx)]) {
@@ -174,7 +174,7 @@ import Testing
         let c = try Conv1d(name: "c", inChannels: 1, outChannels: 1, kernelSize: 3, initialization: .zeros)
         let y = [Float](repeating: 0, count: 4)
         #expect(throws: FlowEngineError.backwardWithoutForward("c.weight")) {
-            try y.withUnsafeBufferPointer { try c.backward(y: $0.baseAddress!, dy: $0.baseAddress!, batch: 1, time: 4, dx: nil, dxBatchStride: 4, accumulate: false) }
+            try y.withUnsafeBufferPointer { try c.backward(x: $0.baseAddress!, xBatchStride: 4, y: $0.baseAddress!, dy: $0.baseAddress!, batch: 1, time: 4, dx: nil, dxBatchStride: 4, accumulate: false) }
         }
     }
 }
