@@ -42,6 +42,12 @@ public final class AffineCoupling: InvertibleTransform {
 
     public var parameters: [Parameter] { conv1.parameters + conv2.parameters + conv3.parameters }
 
+    /// Threads over batch items used by the conditioner's convolutions.
+    public var workers: Int {
+        get { conv1.workers }
+        set { for c in [conv1, conv2, conv3] { c.workers = max(1, newValue) } }
+    }
+
     private func prepare(_ shape: Shape) throws {
         guard shape.channels == channels else {
             throw FlowEngineError.invalidShape(what: conv1.weight.name, reason: "expected \(channels) channels, got \(shape)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// 1-D convolution over (batch, channels, time) with kernel `k`, dilation `d`, "same" zero padding
 /// (pad d(k-1)/2 on each side, k odd), bias, and an optional fused ReLU:
 ///
@@ -8,14 +10,18 @@
 /// Implementation, one batch item at a time so every block stays in cache: im2col builds
 /// col_b (C_in k, T) with row c k + j, then one OpenBLAS sgemm y_b (C_out, T) = W (C_out, C_in k)
 /// x col_b writes straight into the (B, C_out, T) output. Backward rebuilds col_b from x (cheaper
-/// than keeping B C_in k T floats), dW += dY_b col_b^T, dcol_b = W^T dY_b, col2im adds dcol_b
-/// into dx. For k = 1 the input itself is the column matrix (no copy).
+/// than keeping B C_in k T floats) and forms dW += dY_b col_b^T. The input gradient is, whichever
+/// moves less data: (C_out > C_in) dcol_b = W^T dY_b then col2im into dx_b; or (C_out <= C_in) a
+/// "same" convolution of dY_b with the flipped, transposed kernel Wt[c, o, j] = W[o, c, k-1-j],
+/// dx_b = Wt im2col(dY_b), written by sgemm directly. For k = 1 the input is its own column matrix.
 ///
 /// Weight layout (C_out, C_in, k) row-major, as PyTorch's `Conv1d.weight`. Default init as
 /// PyTorch: W, bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
 ///
-/// Workspaces (one item's col and masked dY) are sized on the first call for a time length and
-/// reused while it repeats; nothing of the activations is kept: the caller passes x and y back.
+/// `workers` > 1 splits the batch items over that many threads (each with its own scratch and
+/// gradient partials, summed at the end); keep OpenBLAS at 1 thread then. Workspaces are sized
+/// on the first call for a (time, workers) and reused while they repeat; no activation is kept:
+/// the caller passes x and y back to `backward`.
 public final class Conv1d {
     public enum Activation: Sendable { case identity, relu }
     public enum Initialization: Sendable {
@@ -34,11 +40,17 @@ public final class Conv1d {
     public let weight: Parameter
     /// Shape (C_out).
     public let bias: Parameter
+    /// Threads over batch items (>= 1).
+    public var workers = 1
 
-    /// Per-item scratch: im2col block (C_in k, T), masked dY block (C_out, T).
-    private let col = Workspace()
-    private let dyMasked = Workspace()
+    /// Per worker: im2col of x (C_in k, T), im2col of dY or dcol, masked dY (C_out, T),
+    /// partial dW and dbias.
+    private var scratch: [Workspace] = []
+    private let flippedWeight = Workspace()
     private var forwardKey: (batch: Int, time: Int)? = nil
+
+    /// True when dx is computed as a convolution of dY with the flipped kernel.
+    private var transposedInputGradient: Bool { kernelSize > 1 && outChannels <= inChannels }
 
     public init(
         name: String, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1,
@@ -66,48 +78,100 @@ public final class Conv1d {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// Scratch layout of one worker (offsets in floats).
+    private struct Layout {
+        let col: Int, col2: Int, dy: Int, dw: Int, db: Int, total: Int
+        init(_ c: Conv1d, time: Int) {
+            let ck = c.inChannels * c.kernelSize
+            let col2Size = c.transposedInputGradient ? c.outChannels * c.kernelSize * time : ck * time
+            col = 0
+            col2 = ck * time
+            dy = col2 + col2Size
+            dw = dy + c.outChannels * time
+            db = dw + c.outChannels * ck
+            total = db + c.outChannels
+        }
+    }
+
+    private func prepareScratch(time: Int, workers w: Int) -> Layout {
+        let layout = Layout(self, time: time)
+        while scratch.count < w { scratch.append(Workspace()) }
+        for i in 0..<w { scratch[i].resize(layout.total) }
+        return layout
+    }
+
+    /// Raw view of everything one call needs, shareable with worker threads (each worker touches
+    /// only its own items of x, y, dy, dx and its own scratch).
+    private struct Args: @unchecked Sendable {
+        var x: UnsafePointer<Float>, xStride: Int
+        var y: UnsafeMutablePointer<Float>
+        var dy: UnsafePointer<Float>
+        var dx: UnsafeMutablePointer<Float>?, dxStride: Int, accumulate: Bool
+        var w: UnsafePointer<Float>, wt: UnsafePointer<Float>, bias: UnsafePointer<Float>
+        var scratch: [UnsafeMutablePointer<Float>]
+        var batch: Int, time: Int, workers: Int
+        var cin: Int, cout: Int, k: Int, d: Int, relu: Bool, transposed: Bool
+        var layout: Layout
+
+        func items(_ worker: Int) -> Range<Int> {
+            (worker * batch / workers)..<((worker + 1) * batch / workers)
+        }
+    }
+
+    private func makeArgs(
+        x: UnsafePointer<Float>, xStride: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>?,
+        dx: UnsafeMutablePointer<Float>?, dxStride: Int, accumulate: Bool, batch: Int, time: Int,
+        w: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    ) -> Args {
+        let nw = max(1, min(workers, batch))
+        let layout = prepareScratch(time: time, workers: nw)
+        return Args(
+            x: x, xStride: xStride, y: UnsafeMutablePointer(mutating: y), dy: dy ?? y, dx: dx, dxStride: dxStride,
+            accumulate: accumulate, w: w, wt: UnsafePointer(flippedWeight.pointer), bias: bias,
+            scratch: scratch.prefix(nw).map { $0.pointer }, batch: batch, time: time, workers: nw,
+            cin: inChannels, cout: outChannels, k: kernelSize, d: dilation, relu: activation == .relu,
+            transposed: transposedInputGradient, layout: layout)
+    }
+
     /// Forward pass. `x` holds `inChannels` channels of length `time` per batch item, item b
     /// starting at `x + b * xBatchStride` (so a channel slice of a wider tensor can be read in
-    /// place). `y` is a contiguous (batch, outChannels, time) buffer.
-    ///
-    /// Per item b: col_b = im2col(x_b) (C_in k, T), y_b = bias + W col_b (one sgemm, beta 1 on
-    /// the bias-filled output), then the ReLU in place. Each item's blocks stay in L2 cache.
+    /// place). `y` is a contiguous (batch, outChannels, time) buffer, written.
     public func forward(
         x: UnsafePointer<Float>, xBatchStride: Int, batch: Int, time: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let ck = inChannels * kernelSize
-        let direct = kernelSize == 1
-        if !direct { col.resize(ck * time) }
         weight.value.withUnsafeBufferPointer { w in
             bias.value.withUnsafeBufferPointer { bp in
-                for b in 0..<batch {
-                    let xb = x + b * xBatchStride
-                    let yb = y + b * outChannels * time
-                    for o in 0..<outChannels { Kernels.fill(yb + o * time, bp[o], time) }
-                    let src: UnsafePointer<Float>
-                    if direct {
-                        src = xb
-                    } else {
-                        Self.im2col(x: xb, xBatchStride: 0, batch: 1, channels: inChannels, time: time,
-                                    kernel: kernelSize, dilation: dilation, col: col.pointer)
-                        src = UnsafePointer(col.pointer)
-                    }
-                    BLAS.gemm(m: outChannels, n: time, k: ck, a: w.baseAddress!, lda: ck, b: src, ldb: time,
-                              beta: 1, c: yb, ldc: time)
-                    if activation == .relu { Kernels.reluInPlace(yb, outChannels * time) }
-                }
+                let a = makeArgs(x: x, xStride: xBatchStride, y: y, dy: nil, dx: nil, dxStride: 0, accumulate: false,
+                                 batch: batch, time: time, w: w.baseAddress!, bias: bp.baseAddress!)
+                Parallel.run(a.workers) { Self.forwardItems(a, worker: $0) }
             }
         }
         forwardKey = (batch, time)
     }
 
+    private static func forwardItems(_ a: Args, worker: Int) {
+        let ck = a.cin * a.k, T = a.time
+        let col = a.scratch[worker] + a.layout.col
+        for b in a.items(worker) {
+            let xb = a.x + b * a.xStride
+            let yb = a.y + b * a.cout * T
+            for o in 0..<a.cout { Kernels.fill(yb + o * T, a.bias[o], T) }
+            let src: UnsafePointer<Float>
+            if a.k == 1 {
+                src = xb
+            } else {
+                im2col(x: xb, xBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d, col: col)
+                src = UnsafePointer(col)
+            }
+            BLAS.gemm(m: a.cout, n: T, k: ck, a: a.w, lda: ck, b: src, ldb: T, beta: 1, c: yb, ldc: T)
+            if a.relu { Kernels.reluInPlace(yb, a.cout * T) }
+        }
+    }
+
     /// Backward pass for the latest `forward` (same batch and time), given that forward's input
-    /// `x` (same strides as then), output `y` (for the ReLU mask) and dL/dy, (batch, outChannels,
+    /// `x` (same stride as then), output `y` (for the ReLU mask) and dL/dy, (batch, outChannels,
     /// time). Accumulates dW and dbias into the parameters' `grad`. If `dx` is given, dL/dx is
     /// added to it (`accumulate`) or written over it, item b at `dx + b * dxBatchStride`.
-    ///
-    /// Per item b: dY_b masked by y_b > 0 (and summed for dbias), col_b = im2col(x_b) again,
-    /// dW += dY_b col_b^T, dcol_b = W^T dY_b, dx_b += col2im(dcol_b).
     public func backward(
         x: UnsafePointer<Float>, xBatchStride: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         batch: Int, time: Int, dx: UnsafeMutablePointer<Float>?, dxBatchStride: Int, accumulate: Bool
@@ -116,52 +180,76 @@ public final class Conv1d {
             throw FlowEngineError.backwardWithoutForward(weight.name)
         }
         let ck = inChannels * kernelSize
-        let direct = kernelSize == 1
-        col.resize(ck * time)
-        let relu = activation == .relu
-        if relu { dyMasked.resize(outChannels * time) }
-        weight.value.withUnsafeBufferPointer { w in
-            weight.grad.withUnsafeMutableBufferPointer { dw in
-                bias.grad.withUnsafeMutableBufferPointer { db in
-                    for b in 0..<batch {
-                        let dyb = dy + b * outChannels * time
-                        let g: UnsafePointer<Float>
-                        if relu {
-                            let yb = y + b * outChannels * time
-                            for o in 0..<outChannels {
-                                db[o] += Kernels.reluMaskSum(dy: dyb + o * time, y: yb + o * time,
-                                                             dst: dyMasked.pointer + o * time, time)
-                            }
-                            g = UnsafePointer(dyMasked.pointer)
-                        } else {
-                            for o in 0..<outChannels { db[o] += Kernels.sum(dyb + o * time, time) }
-                            g = dyb
-                        }
-                        let xb = x + b * xBatchStride
-                        let src: UnsafePointer<Float>
-                        if direct {
-                            src = xb
-                        } else {
-                            Self.im2col(x: xb, xBatchStride: 0, batch: 1, channels: inChannels, time: time,
-                                        kernel: kernelSize, dilation: dilation, col: col.pointer)
-                            src = UnsafePointer(col.pointer)
-                        }
-                        BLAS.gemm(transB: true, m: outChannels, n: ck, k: time, a: g, lda: time, b: src, ldb: time,
-                                  beta: 1, c: dw.baseAddress!, ldc: ck)
-                        guard let dx else { continue }
-                        let dxb = dx + b * dxBatchStride
-                        if direct {
-                            BLAS.gemm(transA: true, m: ck, n: time, k: outChannels, a: w.baseAddress!, lda: ck,
-                                      b: g, ldb: time, beta: accumulate ? 1 : 0, c: dxb, ldc: time)
-                        } else {
-                            BLAS.gemm(transA: true, m: ck, n: time, k: outChannels, a: w.baseAddress!, lda: ck,
-                                      b: g, ldb: time, beta: 0, c: col.pointer, ldc: time)
-                            if !accumulate { dxb.update(repeating: 0, count: inChannels * time) }
-                            Self.col2imAdd(dcol: col.pointer, dx: dxb, dxBatchStride: 0, batch: 1, channels: inChannels,
-                                           time: time, kernel: kernelSize, dilation: dilation)
-                        }
-                    }
+        if transposedInputGradient && dx != nil {
+            // Wt[c, o, j] = W[o, c, k-1-j], row-major (C_in, C_out k).
+            flippedWeight.resize(weight.count)
+            let k = kernelSize
+            weight.value.withUnsafeBufferPointer { w in
+                for o in 0..<outChannels { for c in 0..<inChannels { for j in 0..<k {
+                    flippedWeight.pointer[(c * outChannels + o) * k + (k - 1 - j)] = w[(o * inChannels + c) * k + j]
+                } } }
+            }
+        }
+        let a = weight.value.withUnsafeBufferPointer { w in
+            bias.value.withUnsafeBufferPointer { bp in
+                makeArgs(x: x, xStride: xBatchStride, y: y, dy: dy, dx: dx, dxStride: dxBatchStride, accumulate: accumulate,
+                         batch: batch, time: time, w: w.baseAddress!, bias: bp.baseAddress!)
+            }
+        }
+        // Parameter buffers are only read inside; partial gradients go to scratch.
+        Parallel.run(a.workers) { Self.backwardItems(a, worker: $0) }
+        weight.grad.withUnsafeMutableBufferPointer { dw in
+            bias.grad.withUnsafeMutableBufferPointer { db in
+                for s in a.scratch {
+                    Kernels.addInPlace(dw.baseAddress!, s + a.layout.dw, outChannels * ck)
+                    Kernels.addInPlace(db.baseAddress!, s + a.layout.db, outChannels)
                 }
+            }
+        }
+    }
+
+    private static func backwardItems(_ a: Args, worker: Int) {
+        let ck = a.cin * a.k, T = a.time
+        let base = a.scratch[worker]
+        let col = base + a.layout.col, col2 = base + a.layout.col2, dyMasked = base + a.layout.dy
+        let dw = base + a.layout.dw, db = base + a.layout.db
+        dw.update(repeating: 0, count: a.cout * ck)
+        db.update(repeating: 0, count: a.cout)
+        for b in a.items(worker) {
+            let dyb = a.dy + b * a.cout * T
+            let g: UnsafePointer<Float>
+            if a.relu {
+                let yb = a.y + b * a.cout * T
+                for o in 0..<a.cout {
+                    db[o] += Kernels.reluMaskSum(dy: dyb + o * T, y: yb + o * T, dst: dyMasked + o * T, T)
+                }
+                g = UnsafePointer(dyMasked)
+            } else {
+                for o in 0..<a.cout { db[o] += Kernels.sum(dyb + o * T, T) }
+                g = dyb
+            }
+            let xb = a.x + b * a.xStride
+            let src: UnsafePointer<Float>
+            if a.k == 1 {
+                src = xb
+            } else {
+                im2col(x: xb, xBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d, col: col)
+                src = UnsafePointer(col)
+            }
+            BLAS.gemm(transB: true, m: a.cout, n: ck, k: T, a: g, lda: T, b: src, ldb: T, beta: 1, c: dw, ldc: ck)
+            guard let dx = a.dx else { continue }
+            let dxb = dx + b * a.dxStride
+            if a.k == 1 {
+                BLAS.gemm(transA: true, m: ck, n: T, k: a.cout, a: a.w, lda: ck, b: g, ldb: T,
+                          beta: a.accumulate ? 1 : 0, c: dxb, ldc: T)
+            } else if a.transposed {
+                im2col(x: g, xBatchStride: 0, batch: 1, channels: a.cout, time: T, kernel: a.k, dilation: a.d, col: col2)
+                BLAS.gemm(m: a.cin, n: T, k: a.cout * a.k, a: a.wt, lda: a.cout * a.k, b: col2, ldb: T,
+                          beta: a.accumulate ? 1 : 0, c: dxb, ldc: T)
+            } else {
+                BLAS.gemm(transA: true, m: ck, n: T, k: a.cout, a: a.w, lda: ck, b: g, ldb: T, beta: 0, c: col2, ldc: T)
+                if !a.accumulate { dxb.update(repeating: 0, count: a.cin * T) }
+                col2imAdd(dcol: col2, dx: dxb, dxBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d)
             }
         }
     }

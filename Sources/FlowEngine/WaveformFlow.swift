@@ -70,6 +70,13 @@ public final class WaveformFlow {
         acts = (0...all.count).map { _ in Workspace() }
     }
 
+    /// Threads over batch items in the convolutions (default 1). With more than one, set
+    /// OpenBLAS to 1 thread (`BLAS.setThreads(1)`) so the two levels do not oversubscribe cores.
+    public var workers: Int {
+        get { couplings.first?.workers ?? 1 }
+        set { for c in couplings { c.workers = newValue } }
+    }
+
     /// All trainable parameters with unique dotted names, in a fixed order.
     public var parameters: [Parameter] { transforms.flatMap { $0.parameters } }
 

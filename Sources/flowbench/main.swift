@@ -1,5 +1,6 @@
 // flowbench: training-step throughput of FlowEngine's WaveformFlow (forward + backward + Adam).
-// Usage: flowbench [batch] [length] [steps] [threads]   (defaults 16 4096 30 2)
+// Usage: flowbench [batch] [length] [steps] [threads] [workers]   (defaults 16 4096 30 2 1)
+// threads = OpenBLAS threads; workers = FlowEngine threads over batch items (use threads 1 then).
 import FlowEngine
 import Foundation
 
@@ -8,6 +9,7 @@ let batch = args.count > 0 ? args[0] : 16
 let length = args.count > 1 ? args[1] : 4096
 let steps = args.count > 2 ? args[2] : 30
 let threads = args.count > 3 ? args[3] : 2
+let workers = args.count > 4 ? args[4] : 1
 BLAS.setThreads(threads)
 
 func now() -> Double {
@@ -18,6 +20,7 @@ func now() -> Double {
 
 do {
     let flow = try WaveformFlow(seed: 1)
+    flow.workers = workers
     let adam = try Adam(parameters: flow.parameters)
     var rng = SplitMix64(seed: 2)
     var v = [Float](repeating: 0, count: batch * length)
@@ -45,7 +48,7 @@ do {
     func med(_ a: [Double]) -> Double { let s = a.dropFirst(5).sorted(); return s[s.count / 2] }
     let m = med(times)
     let bits = -Double(logp.reduce(0, +)) / Double(batch * length) / M_LN2
-    print(String(format: "batch %d x %d, %d timed steps, BLAS threads %d", batch, length, steps, BLAS.threads))
+    print(String(format: "batch %d x %d, %d timed steps, BLAS threads %d, workers %d", batch, length, steps, BLAS.threads, workers))
     print(String(format: "median step %.2f ms (forward %.2f, backward %.2f, adam %.2f); best %.2f ms",
                  m * 1e3, med(fwdT) * 1e3, med(bwdT) * 1e3, med(optT) * 1e3, times.dropFirst(5).min()! * 1e3))
     print(String(format: "%.2f steps/s, %.3f M samples/s (median); %.3f M samples/s (best)",

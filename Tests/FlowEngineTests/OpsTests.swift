@@ -127,11 +127,15 @@ import Testing
         return y
     }
 
-    @Test(arguments: [(3, 1, false), (3, 2, true), (3, 4, false), (1, 1, false), (5, 1, true)])
-    func conv1dMatchesDirectAndGradients(kernel: Int, dilation: Int, relu: Bool) throws {
-        let B = 2, T = 11, ci = 3, co = 4
+    /// (kernel, dilation, relu, C_in, C_out, workers): covers the col2im (C_out > C_in) and the
+    /// flipped-kernel (C_out <= C_in) input gradients, k = 1, and the batch split over workers.
+    @Test(arguments: [(3, 1, false, 3, 4, 1), (3, 2, true, 3, 4, 1), (3, 4, false, 5, 2, 1), (1, 1, false, 3, 4, 1),
+                      (5, 1, true, 4, 4, 2), (3, 2, false, 3, 5, 3), (1, 1, true, 4, 2, 2)])
+    func conv1dMatchesDirectAndGradients(kernel: Int, dilation: Int, relu: Bool, ci: Int, co: Int, workers: Int) throws {
+        let B = 3, T = 11
         let conv = try Conv1d(name: "c", inChannels: ci, outChannels: co, kernelSize: kernel, dilation: dilation,
                               activation: relu ? .relu : .identity, initialization: .torchDefault(seed: 7))
+        conv.workers = workers
         // With ReLU, pick data whose pre-activations stay 0.02 away from the kink, so the finite
         // differences (step 2e-3) never cross it.
         var seed: UInt64 = 8
@@ -158,6 +162,14 @@ import Testing
             dot(w, Self.run(conv, x.values, batch: B, time: T))
         }
         #expect(r.failures.isEmpty, "\(r.failures)")
+
+        // accumulate: true adds to what dx holds.
+        _ = Self.run(conv, x.values, batch: B, time: T)
+        var dx2 = [Float](repeating: 1, count: dx.count)
+        try y.withUnsafeBufferPointer { yp in try w.withUnsafeBufferPointer { wp in try dx2.withUnsafeMutableBufferPointer {
+            try conv.backward(x: x.values, xBatchStride: ci * T, y: yp.baseAddress!, dy: wp.baseAddress!, batch: B, time: T,
+                              dx: $0.baseAddress!, dxBatchStride: ci * T, accumulate: true) } } }
+        for i in dx.indices { #expect(abs(dx2[i] - 1 - dx[i]) < 1e-5) }
     }
 
     @Test func conv1dTorchDefaultInitBoundsAndZeroInit() throws {
