@@ -190,3 +190,43 @@ import Testing
         }
     }
 }
+
+/// The layout ops' backward passes (the inverse permutations) through the same harness.
+@Suite struct RearrangeGradientTests {
+    @Test func squeezeInterleaveConcatBackwardByFiniteDifferences() {
+        let s = Shape(batch: 2, channels: 1, time: 16)
+        let x = Box(randomArray(s.count, seed: 1))
+        let w = randomArray(s.count, seed: 2)
+        func run<T>(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> T) -> [Float] {
+            var y = [Float](repeating: 0, count: s.count)
+            x.values.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { _ = body(xp.baseAddress!, $0.baseAddress!) } }
+            return y
+        }
+        // squeeze by 4: backward = unsqueeze of the upstream gradient
+        var dSq = [Float](repeating: 0, count: s.count)
+        w.withUnsafeBufferPointer { wp in dSq.withUnsafeMutableBufferPointer { Rearrange.unsqueeze(wp.baseAddress!, $0.baseAddress!, shape: s, factor: 4) } }
+        let r1 = GradientCheck(step: 1e-2).run([GradientCheck.probe("squeeze.x", x, analytic: dSq)]) {
+            dot(w, run { Rearrange.squeeze($0, $1, shape: s, factor: 4) })
+        }
+        #expect(r1.failures.isEmpty, "\(r1.failures)")
+        // deinterleave into [even | odd]: backward = interleave
+        var dDe = [Float](repeating: 0, count: s.count)
+        let half = s.count / 2
+        w.withUnsafeBufferPointer { wp in dDe.withUnsafeMutableBufferPointer {
+            Rearrange.interleave(even: wp.baseAddress!, odd: wp.baseAddress! + half, shape: s, into: $0.baseAddress!) } }
+        let r2 = GradientCheck(step: 1e-2).run([GradientCheck.probe("deinterleave.x", x, analytic: dDe)]) {
+            dot(w, run { Rearrange.deinterleave($0, shape: s, even: $1, odd: $1 + half) })
+        }
+        #expect(r2.failures.isEmpty, "\(r2.failures)")
+        // split channels (B, 1+3, 4): backward = concat
+        var dSp = [Float](repeating: 0, count: s.count)
+        let aCount = 2 * 1 * 4
+        w.withUnsafeBufferPointer { wp in dSp.withUnsafeMutableBufferPointer {
+            Rearrange.splitChannelsBackward(da: wp.baseAddress!, db: wp.baseAddress! + aCount, channelsA: 1, channelsB: 3,
+                                            batch: 2, time: 4, dx: $0.baseAddress!) } }
+        let r3 = GradientCheck(step: 1e-2).run([GradientCheck.probe("split.x", x, analytic: dSp)]) {
+            dot(w, run { Rearrange.splitChannels($0, channelsA: 1, channelsB: 3, batch: 2, time: 4, a: $1, b: $1 + aCount) })
+        }
+        #expect(r3.failures.isEmpty, "\(r3.failures)")
+    }
+}
