@@ -1,16 +1,33 @@
-// flowbench: training-step throughput of FlowEngine's WaveformFlow (forward + backward + Adam).
-// Usage: flowbench [batch] [length] [steps] [threads] [workers]   (defaults 16 4096 30 2 1)
-// threads = OpenBLAS threads; workers = FlowEngine threads over batch items (use threads 1 then).
+// flowbench: training-step throughput of FlowEngine (release build), same protocol as the
+// PyTorch reference: forward + backward + Adam per step, median over timed steps after warm-up.
+//
+// Usage: flowbench [--batch 16] [--length 4096] [--steps 20] [--rounds 3] [--variational]
+//                  [--config BLAS_THREADS:WORKERS ...]   (default configs 2:1, 1:2, 1:1)
+// BLAS_THREADS = OpenBLAS threads; WORKERS = FlowEngine threads over batch items.
+// --variational adds the NoiseFlow dequantizer (K = 256 codes) to every step.
 import FlowEngine
 import Foundation
 
-let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-let batch = args.count > 0 ? args[0] : 16
-let length = args.count > 1 ? args[1] : 4096
-let steps = args.count > 2 ? args[2] : 30
-let threads = args.count > 3 ? args[3] : 2
-let workers = args.count > 4 ? args[4] : 1
-BLAS.setThreads(threads)
+struct Options { var batch = 16, length = 4096, steps = 20, rounds = 3, variational = false }
+var opt = Options()
+var configs: [(Int, Int)] = []
+var it = CommandLine.arguments.dropFirst().makeIterator()
+while let a = it.next() {
+    switch a {
+    case "--batch": opt.batch = Int(it.next() ?? "") ?? opt.batch
+    case "--length": opt.length = Int(it.next() ?? "") ?? opt.length
+    case "--steps": opt.steps = Int(it.next() ?? "") ?? opt.steps
+    case "--rounds": opt.rounds = Int(it.next() ?? "") ?? opt.rounds
+    case "--variational": opt.variational = true
+    case "--config":
+        let p = (it.next() ?? "").split(separator: ":").compactMap { Int($0) }
+        if p.count == 2 { configs.append((p[0], p[1])) }
+    default:
+        FileHandle.standardError.write("flowbench: unknown argument \(a)\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+if configs.isEmpty { configs = [(2, 1), (1, 2), (1, 1)] }
 
 func now() -> Double {
     var ts = timespec()
@@ -18,42 +35,85 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-do {
+struct Result { var median: Double; var best: Double; var fwd: Double; var bwd: Double; var opt: Double; var bits: Double }
+
+/// One round: fresh models, 5 warm-up steps, `steps` timed steps.
+func round(_ o: Options, blasThreads: Int, workers: Int) throws -> Result {
+    let batch = o.batch, length = o.length, steps = o.steps, variational = o.variational
+    BLAS.setThreads(blasThreads)
+    let K: Float = 256
     let flow = try WaveformFlow(seed: 1)
     flow.workers = workers
-    let adam = try Adam(parameters: flow.parameters)
+    let deq = variational ? try NoiseFlow(seed: 3) : nil
+    deq?.workers = workers
+    let adam = try Adam(parameters: flow.parameters + (deq?.parameters ?? []))
     var rng = SplitMix64(seed: 2)
-    var v = [Float](repeating: 0, count: batch * length)
-    var logp = [Float](repeating: 0, count: batch)
-    var dv = [Float](repeating: 0, count: batch * length)
-    let dLogp = [Float](repeating: -1 / Float(batch * length) / Float(M_LN2), count: batch)
-    var times: [Double] = []
-    var fwdT: [Double] = [], bwdT: [Double] = [], optT: [Double] = []
+    let n = batch * length
+    var codes = [Float](repeating: 0, count: n), cond = codes, u = codes, v = codes, dv = codes, eps = codes
+    var logp = [Float](repeating: 0, count: batch), logq = logp
+    let scale = -1 / (Float(n) * Float(M_LN2))          // d(loss in bits/sample)/d(log p)
+    let dLogp = [Float](repeating: scale, count: batch)
+    let dLogq = [Float](repeating: -scale, count: batch)
+    var times: [Double] = [], fw: [Double] = [], bw: [Double] = [], op: [Double] = []
+    var bits = 0.0
     for _ in 0..<(steps + 5) {
-        for i in v.indices { v[i] = Float(rng.nextUniform()) - 0.5 + 0.1 * Float(rng.nextGaussian()) }
+        // A random-walk code sequence stands in for audio (data loading is not timed).
+        for b in 0..<batch {
+            var s = 128.0
+            for t in 0..<length {
+                s = min(255, max(0, s + 6 * rng.nextGaussian()))
+                codes[b * length + t] = Float(Int(s))
+            }
+        }
         let t0 = now()
         flow.zeroGradients()
-        try v.withUnsafeBufferPointer { vp in
-            try logp.withUnsafeMutableBufferPointer { try flow.forward(vp.baseAddress!, batch: batch, length: length, logp: $0.baseAddress!) }
+        deq?.zeroGradients()
+        if let deq {
+            for i in 0..<n { cond[i] = codes[i] * (2 / K) - 1 }
+            eps.withUnsafeMutableBufferPointer { deq.drawBaseNoise($0.baseAddress!, count: n, rng: &rng) }
+            try deq.forward(eps: eps, condition: cond, batch: batch, length: length, u: &u, logq: &logq)
+        } else {
+            for i in 0..<n { u[i] = Float(rng.nextUniform()) }
         }
+        for i in 0..<n { v[i] = (codes[i] + u[i]) / K - 0.5 }
+        try flow.forward(v, batch: batch, length: length, logp: &logp)
         let t1 = now()
-        try dLogp.withUnsafeBufferPointer { g in
-            try dv.withUnsafeMutableBufferPointer { try flow.backward(dLogp: g.baseAddress!, inputGradient: $0.baseAddress!) }
+        try flow.backward(dLogp: dLogp, inputGradient: &dv)
+        if let deq {
+            for i in 0..<n { dv[i] /= K }                // dL/du = dL/dv / K
+            try deq.backward(dU: dv, dLogq: dLogq)
         }
         let t2 = now()
         adam.step()
         let t3 = now()
-        times.append(t3 - t0); fwdT.append(t1 - t0); bwdT.append(t2 - t1); optT.append(t3 - t2)
+        times.append(t3 - t0); fw.append(t1 - t0); bw.append(t2 - t1); op.append(t3 - t2)
+        var elbo = 0.0
+        for b in 0..<batch { elbo += Double(logp[b]) - Double(n / batch) * log(Double(K)) - (deq != nil ? Double(logq[b]) : 0) }
+        bits = -elbo / Double(n) / M_LN2
     }
     func med(_ a: [Double]) -> Double { let s = a.dropFirst(5).sorted(); return s[s.count / 2] }
-    let m = med(times)
-    let bits = -Double(logp.reduce(0, +)) / Double(batch * length) / M_LN2
-    print(String(format: "batch %d x %d, %d timed steps, BLAS threads %d, workers %d", batch, length, steps, BLAS.threads, workers))
-    print(String(format: "median step %.2f ms (forward %.2f, backward %.2f, adam %.2f); best %.2f ms",
-                 m * 1e3, med(fwdT) * 1e3, med(bwdT) * 1e3, med(optT) * 1e3, times.dropFirst(5).min()! * 1e3))
-    print(String(format: "%.2f steps/s, %.3f M samples/s (median); %.3f M samples/s (best)",
-                 1 / m, Double(batch * length) / m / 1e6, Double(batch * length) / times.dropFirst(5).min()! / 1e6))
-    print(String(format: "last loss %.4f bits/sample, parameters %d", bits, flow.parameterCount))
+    return Result(median: med(times), best: times.dropFirst(5).min()!, fwd: med(fw), bwd: med(bw), opt: med(op), bits: bits)
+}
+
+do {
+    let (batch, length, steps, rounds, variational) = (opt.batch, opt.length, opt.steps, opt.rounds, opt.variational)
+    let n = Double(batch * length)
+    print("flowbench: \(variational ? "variational" : "uniform") dequantization, batch \(batch) x \(length), "
+          + "\(steps) timed steps after 5 warm-up, \(rounds) rounds per config")
+    var summary: [String] = []
+    for (threads, workers) in configs {
+        var bestMedian = Double.infinity
+        for r in 0..<rounds {
+            let res = try round(opt, blasThreads: threads, workers: workers)
+            bestMedian = min(bestMedian, res.median)
+            print(String(format: "  blas %d workers %d round %d: median %.1f ms (fwd %.1f, bwd %.1f, adam %.2f), best %.1f ms -> %.3f M samples/s median, %.3f best; loss %.3f bits/sample",
+                         threads, workers, r, res.median * 1e3, res.fwd * 1e3, res.bwd * 1e3, res.opt * 1e3, res.best * 1e3,
+                         n / res.median / 1e6, n / res.best / 1e6, res.bits))
+        }
+        summary.append(String(format: "blas %d workers %d: %.2f steps/s, %.3f M samples/s (best round median)",
+                              threads, workers, 1 / bestMedian, n / bestMedian / 1e6))
+    }
+    for s in summary { print(s) }
 } catch {
     FileHandle.standardError.write("flowbench: \(error)\n".data(using: .utf8)!)
     exit(1)
