@@ -42,6 +42,8 @@ public final class Conv1d {
     public let bias: Parameter
     /// Threads over batch items (>= 1).
     public var workers = 1
+    /// Forces the time-tile width (tests exercise several tiles on short inputs with it).
+    var tileWidthOverride: Int? = nil
 
     /// Per worker: im2col of x (C_in k, T), im2col of dY or dcol, masked dY (C_out, T),
     /// partial dW and dbias.
@@ -78,16 +80,22 @@ public final class Conv1d {
 
     public var parameters: [Parameter] { [weight, bias] }
 
-    /// Scratch layout of one worker (offsets in floats).
+    /// Floats of one im2col tile: time is cut into tiles of about this many / (C_in k) columns
+    /// so a tile's column matrix stays in the per-core L2 cache.
+    static let tileBudget = 65536
+
+    /// Scratch layout of one worker (offsets in floats) and the time-tile width.
     private struct Layout {
-        let col: Int, col2: Int, dy: Int, dw: Int, db: Int, total: Int
+        let width: Int, col: Int, col2: Int, dy: Int, dw: Int, db: Int, total: Int
         init(_ c: Conv1d, time: Int) {
             let ck = c.inChannels * c.kernelSize
-            let col2Size = c.transposedInputGradient ? c.outChannels * c.kernelSize * time : ck * time
+            let auto = max(64, (Conv1d.tileBudget / max(ck, c.outChannels * c.kernelSize)) & ~15)
+            width = max(1, min(time, c.tileWidthOverride ?? auto))
+            let col2Rows = c.transposedInputGradient ? c.outChannels * c.kernelSize : ck
             col = 0
-            col2 = ck * time
-            dy = col2 + col2Size
-            dw = dy + c.outChannels * time
+            col2 = ck * width
+            dy = col2 + col2Rows * width
+            dw = dy + c.outChannels * width
             db = dw + c.outChannels * ck
             total = db + c.outChannels
         }
@@ -150,21 +158,24 @@ public final class Conv1d {
     }
 
     private static func forwardItems(_ a: Args, worker: Int) {
-        let ck = a.cin * a.k, T = a.time
+        let ck = a.cin * a.k, T = a.time, W = a.layout.width
         let col = a.scratch[worker] + a.layout.col
         for b in a.items(worker) {
             let xb = a.x + b * a.xStride
             let yb = a.y + b * a.cout * T
-            for o in 0..<a.cout { Kernels.fill(yb + o * T, a.bias[o], T) }
-            let src: UnsafePointer<Float>
-            if a.k == 1 {
-                src = xb
-            } else {
-                im2col(x: xb, xBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d, col: col)
-                src = UnsafePointer(col)
+            var t0 = 0
+            while t0 < T {
+                let w = min(W, T - t0)
+                for o in 0..<a.cout { Kernels.fill(yb + o * T + t0, a.bias[o], w) }
+                if a.k == 1 {
+                    BLAS.gemm(m: a.cout, n: w, k: ck, a: a.w, lda: ck, b: xb + t0, ldb: T, beta: 1, c: yb + t0, ldc: T)
+                } else {
+                    im2col(x: xb, channels: a.cin, time: T, t0: t0, width: w, stride: w, kernel: a.k, dilation: a.d, col: col)
+                    BLAS.gemm(m: a.cout, n: w, k: ck, a: a.w, lda: ck, b: col, ldb: w, beta: 1, c: yb + t0, ldc: T)
+                }
+                if a.relu { for o in 0..<a.cout { Kernels.reluInPlace(yb + o * T + t0, w) } }
+                t0 += w
             }
-            BLAS.gemm(m: a.cout, n: T, k: ck, a: a.w, lda: ck, b: src, ldb: T, beta: 1, c: yb, ldc: T)
-            if a.relu { Kernels.reluInPlace(yb, a.cout * T) }
         }
     }
 
@@ -209,7 +220,7 @@ public final class Conv1d {
     }
 
     private static func backwardItems(_ a: Args, worker: Int) {
-        let ck = a.cin * a.k, T = a.time
+        let ck = a.cin * a.k, T = a.time, W = a.layout.width
         let base = a.scratch[worker]
         let col = base + a.layout.col, col2 = base + a.layout.col2, dyMasked = base + a.layout.dy
         let dw = base + a.layout.dw, db = base + a.layout.db
@@ -217,85 +228,119 @@ public final class Conv1d {
         db.update(repeating: 0, count: a.cout)
         for b in a.items(worker) {
             let dyb = a.dy + b * a.cout * T
-            let g: UnsafePointer<Float>
-            if a.relu {
-                let yb = a.y + b * a.cout * T
-                for o in 0..<a.cout {
-                    db[o] += Kernels.reluMaskSum(dy: dyb + o * T, y: yb + o * T, dst: dyMasked + o * T, T)
-                }
-                g = UnsafePointer(dyMasked)
-            } else {
-                for o in 0..<a.cout { db[o] += Kernels.sum(dyb + o * T, T) }
-                g = dyb
-            }
             let xb = a.x + b * a.xStride
-            let src: UnsafePointer<Float>
-            if a.k == 1 {
-                src = xb
-            } else {
-                im2col(x: xb, xBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d, col: col)
-                src = UnsafePointer(col)
-            }
-            BLAS.gemm(transB: true, m: a.cout, n: ck, k: T, a: g, lda: T, b: src, ldb: T, beta: 1, c: dw, ldc: ck)
-            guard let dx = a.dx else { continue }
-            let dxb = dx + b * a.dxStride
-            if a.k == 1 {
-                BLAS.gemm(transA: true, m: ck, n: T, k: a.cout, a: a.w, lda: ck, b: g, ldb: T,
-                          beta: a.accumulate ? 1 : 0, c: dxb, ldc: T)
-            } else if a.transposed {
-                im2col(x: g, xBatchStride: 0, batch: 1, channels: a.cout, time: T, kernel: a.k, dilation: a.d, col: col2)
-                BLAS.gemm(m: a.cin, n: T, k: a.cout * a.k, a: a.wt, lda: a.cout * a.k, b: col2, ldb: T,
-                          beta: a.accumulate ? 1 : 0, c: dxb, ldc: T)
-            } else {
-                BLAS.gemm(transA: true, m: ck, n: T, k: a.cout, a: a.w, lda: ck, b: g, ldb: T, beta: 0, c: col2, ldc: T)
-                if !a.accumulate { dxb.update(repeating: 0, count: a.cin * T) }
-                col2imAdd(dcol: col2, dx: dxb, dxBatchStride: 0, batch: 1, channels: a.cin, time: T, kernel: a.k, dilation: a.d)
+            let dxb = a.dx.map { $0 + b * a.dxStride }
+            if let dxb, !a.accumulate, !(a.k == 1 || a.transposed) { dxb.update(repeating: 0, count: a.cin * T) }
+            var t0 = 0
+            while t0 < T {
+                let w = min(W, T - t0)
+                // Upstream gradient tile g (C_out, w), row stride ldg.
+                let g: UnsafePointer<Float>, ldg: Int
+                if a.relu {
+                    let yb = a.y + b * a.cout * T
+                    for o in 0..<a.cout {
+                        db[o] += Kernels.reluMaskSum(dy: dyb + o * T + t0, y: yb + o * T + t0, dst: dyMasked + o * w, w)
+                    }
+                    g = UnsafePointer(dyMasked)
+                    ldg = w
+                } else {
+                    for o in 0..<a.cout { db[o] += Kernels.sum(dyb + o * T + t0, w) }
+                    g = dyb + t0
+                    ldg = T
+                }
+                // dW += g x_tile^T
+                if a.k == 1 {
+                    BLAS.gemm(transB: true, m: a.cout, n: ck, k: w, a: g, lda: ldg, b: xb + t0, ldb: T, beta: 1, c: dw, ldc: ck)
+                } else {
+                    im2col(x: xb, channels: a.cin, time: T, t0: t0, width: w, stride: w, kernel: a.k, dilation: a.d, col: col)
+                    BLAS.gemm(transB: true, m: a.cout, n: ck, k: w, a: g, lda: ldg, b: col, ldb: w, beta: 1, c: dw, ldc: ck)
+                }
+                if let dxb {
+                    if a.k == 1 {
+                        BLAS.gemm(transA: true, m: ck, n: w, k: a.cout, a: a.w, lda: ck, b: g, ldb: ldg,
+                                  beta: a.accumulate ? 1 : 0, c: dxb + t0, ldc: T)
+                    } else if a.transposed {
+                        // dx tile = Wt im2col(dY) over the tile; dY rows read from the full item.
+                        if a.relu {
+                            // im2col of the masked dY needs neighbours outside the tile: mask them on the fly.
+                            im2colMasked(dy: dyb, y: a.y + b * a.cout * T, channels: a.cout, time: T, t0: t0, width: w,
+                                         kernel: a.k, dilation: a.d, col: col2)
+                        } else {
+                            im2col(x: dyb, channels: a.cout, time: T, t0: t0, width: w, stride: w, kernel: a.k,
+                                   dilation: a.d, col: col2)
+                        }
+                        BLAS.gemm(m: a.cin, n: w, k: a.cout * a.k, a: a.wt, lda: a.cout * a.k, b: col2, ldb: w,
+                                  beta: a.accumulate ? 1 : 0, c: dxb + t0, ldc: T)
+                    } else {
+                        BLAS.gemm(transA: true, m: ck, n: w, k: a.cout, a: a.w, lda: ck, b: g, ldb: ldg, beta: 0, c: col2, ldc: w)
+                        col2imAdd(dcol: col2, dx: dxb, channels: a.cin, time: T, t0: t0, width: w, kernel: a.k, dilation: a.d)
+                    }
+                }
+                t0 += w
             }
         }
     }
 
-    /// col[(c k + j), b T + t] = x[b, c, t + (j - (k-1)/2) d], zero outside [0, T).
+    /// Tile of the column matrix: col[(c k + j), t - t0] = x[c, t + (j - (k-1)/2) d] for t in
+    /// [t0, t0 + width), zero where t + shift falls outside [0, T); rows `stride` apart. x is one
+    /// item (C, T).
     static func im2col(
-        x: UnsafePointer<Float>, xBatchStride: Int, batch: Int, channels: Int, time: Int,
+        x: UnsafePointer<Float>, channels: Int, time: Int, t0: Int, width: Int, stride: Int,
         kernel: Int, dilation: Int, col: UnsafeMutablePointer<Float>
     ) {
-        let n = batch * time
         let center = (kernel - 1) / 2
+        let t1 = t0 + width
+        for c in 0..<channels {
+            let src = x + c * time
+            for j in 0..<kernel {
+                let shift = (j - center) * dilation
+                let dst = col + (c * kernel + j) * stride - t0   // dst[t] for t in [t0, t1)
+                let lo = min(max(t0, -shift), t1)
+                let hi = max(min(t1, time - shift), lo)
+                if lo > t0 { (dst + t0).update(repeating: 0, count: lo - t0) }
+                if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
+                if hi < t1 { (dst + hi).update(repeating: 0, count: t1 - hi) }
+            }
+        }
+    }
+
+    /// `im2col` of the ReLU-masked gradient (dy where y > 0, else 0), without materialising it.
+    static func im2colMasked(
+        dy: UnsafePointer<Float>, y: UnsafePointer<Float>, channels: Int, time: Int, t0: Int, width: Int,
+        kernel: Int, dilation: Int, col: UnsafeMutablePointer<Float>
+    ) {
+        let center = (kernel - 1) / 2
+        let t1 = t0 + width
         for c in 0..<channels {
             for j in 0..<kernel {
                 let shift = (j - center) * dilation
-                let row = col + (c * kernel + j) * n
-                let lo = min(max(0, -shift), time)
-                let hi = max(min(time, time - shift), lo)
-                for b in 0..<batch {
-                    let dst = row + b * time
-                    let src = x + b * xBatchStride + c * time
-                    if lo > 0 { dst.update(repeating: 0, count: lo) }
-                    if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
-                    if hi < time { (dst + hi).update(repeating: 0, count: time - hi) }
+                let dst = col + (c * kernel + j) * width - t0
+                let lo = min(max(t0, -shift), t1)
+                let hi = max(min(t1, time - shift), lo)
+                if lo > t0 { (dst + t0).update(repeating: 0, count: lo - t0) }
+                if hi > lo {
+                    _ = Kernels.reluMaskSum(dy: dy + c * time + lo + shift, y: y + c * time + lo + shift, dst: dst + lo, hi - lo)
                 }
+                if hi < t1 { (dst + hi).update(repeating: 0, count: t1 - hi) }
             }
         }
     }
 
-    /// Adjoint of `im2col`: dx[b, c, t + (j - (k-1)/2) d] += dcol[(c k + j), b T + t].
+    /// Adjoint of the tile `im2col`: dx[c, t + shift_j] += dcol[(c k + j), t - t0] (valid t only).
     static func col2imAdd(
-        dcol: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dxBatchStride: Int, batch: Int,
-        channels: Int, time: Int, kernel: Int, dilation: Int
+        dcol: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, channels: Int, time: Int, t0: Int, width: Int,
+        kernel: Int, dilation: Int
     ) {
-        let n = batch * time
         let center = (kernel - 1) / 2
+        let t1 = t0 + width
         for c in 0..<channels {
-            for b in 0..<batch {
-                let dst = dx + b * dxBatchStride + c * time
-                for j in 0..<kernel {
-                    let shift = (j - center) * dilation
-                    let src = dcol + (c * kernel + j) * n + b * time
-                    let lo = min(max(0, -shift), time)
-                    let hi = max(min(time, time - shift), lo)
-                    if hi <= lo { continue }
-                    Kernels.addInPlace(dst + lo + shift, src + lo, hi - lo)
-                }
+            let dst = dx + c * time
+            for j in 0..<kernel {
+                let shift = (j - center) * dilation
+                let src = dcol + (c * kernel + j) * width - t0
+                let lo = min(max(t0, -shift), t1)
+                let hi = max(min(t1, time - shift), lo)
+                if hi > lo { Kernels.addInPlace(dst + lo + shift, src + lo, hi - lo) }
             }
         }
     }

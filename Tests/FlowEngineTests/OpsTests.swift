@@ -129,13 +129,16 @@ import Testing
 
     /// (kernel, dilation, relu, C_in, C_out, workers): covers the col2im (C_out > C_in) and the
     /// flipped-kernel (C_out <= C_in) input gradients, k = 1, and the batch split over workers.
+    /// Odd `workers` values also force time tiles of 4 columns (11 = 4 + 4 + 3).
     @Test(arguments: [(3, 1, false, 3, 4, 1), (3, 2, true, 3, 4, 1), (3, 4, false, 5, 2, 1), (1, 1, false, 3, 4, 1),
-                      (5, 1, true, 4, 4, 2), (3, 2, false, 3, 5, 3), (1, 1, true, 4, 2, 2)])
+                      (5, 1, true, 4, 4, 2), (3, 2, false, 3, 5, 3), (1, 1, true, 4, 2, 2), (3, 2, true, 4, 3, 1),
+                      (3, 1, true, 2, 5, 3), (1, 1, false, 3, 2, 1)])
     func conv1dMatchesDirectAndGradients(kernel: Int, dilation: Int, relu: Bool, ci: Int, co: Int, workers: Int) throws {
         let B = 3, T = 11
         let conv = try Conv1d(name: "c", inChannels: ci, outChannels: co, kernelSize: kernel, dilation: dilation,
                               activation: relu ? .relu : .identity, initialization: .torchDefault(seed: 7))
         conv.workers = workers
+        if workers % 2 == 1 { conv.tileWidthOverride = 4 }
         // With ReLU, pick data whose pre-activations stay 0.02 away from the kink, so the finite
         // differences (step 2e-3) never cross it.
         var seed: UInt64 = 8
