@@ -48,6 +48,7 @@ public final class Conv1d {
     /// Per worker: im2col of x (C_in k, T), im2col of dY or dcol, masked dY (C_out, T),
     /// partial dW and dbias.
     private var scratch: [Workspace] = []
+    private var scratchPointers: [UnsafeMutablePointer<Float>] = []
     private let flippedWeight = Workspace()
     private var forwardKey: (batch: Int, time: Int)? = nil
 
@@ -105,6 +106,10 @@ public final class Conv1d {
         let layout = Layout(self, time: time)
         while scratch.count < w { scratch.append(Workspace()) }
         for i in 0..<w { scratch[i].resize(layout.total) }
+        // Rebuilt only when a buffer moved or the worker count changed: no allocation per call.
+        if scratchPointers.count != w || zip(scratchPointers, scratch).contains(where: { $0 != $1.pointer }) {
+            scratchPointers = scratch.prefix(w).map { $0.pointer }
+        }
         return layout
     }
 
@@ -136,7 +141,7 @@ public final class Conv1d {
         return Args(
             x: x, xStride: xStride, y: UnsafeMutablePointer(mutating: y), dy: dy ?? y, dx: dx, dxStride: dxStride,
             accumulate: accumulate, w: w, wt: UnsafePointer(flippedWeight.pointer), bias: bias,
-            scratch: scratch.prefix(nw).map { $0.pointer }, batch: batch, time: time, workers: nw,
+            scratch: scratchPointers, batch: batch, time: time, workers: nw,
             cin: inChannels, cout: outChannels, k: kernelSize, d: dilation, relu: activation == .relu,
             transposed: transposedInputGradient, layout: layout)
     }

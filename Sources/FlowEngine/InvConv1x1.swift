@@ -13,9 +13,13 @@ public final class InvConv1x1: InvertibleTransform {
     public let channels: Int
     public let weight: Parameter
     private var cachedLogAbsDet: Float = 0
+    private var lu: DenseLU
+    private var inverseScratch: [Double]
 
     public init(name: String, channels: Int, seed: UInt64) {
         self.channels = channels
+        lu = DenseLU(capacity: channels)
+        inverseScratch = [Double](repeating: 0, count: channels * channels)
         weight = Parameter(name: name + ".weight", shape: [channels, channels],
                            value: InvConv1x1.randomOrthogonal(channels, seed: seed))
     }
@@ -41,8 +45,9 @@ public final class InvConv1x1: InvertibleTransform {
         return a.map { Float($0) }
     }
 
-    private func factorize() throws -> DenseLU {
-        try DenseLU(weight.value.map(Double.init), n: channels, what: weight.name)
+    /// LU of the current weight, refactored in place (no allocation in the training loop).
+    private func factorize() throws {
+        try weight.value.withUnsafeBufferPointer { try lu.refactor($0.baseAddress!, what: weight.name) }
     }
 
     private func checkChannels(_ shape: Shape) throws {
@@ -52,14 +57,17 @@ public final class InvConv1x1: InvertibleTransform {
     }
 
     /// log|det W| in nats for the current weight.
-    public func logAbsDet() throws -> Double { try factorize().logAbsDet }
+    public func logAbsDet() throws -> Double {
+        try factorize()
+        return lu.logAbsDet
+    }
 
     public func forward(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, shape: Shape,
         logDet: UnsafeMutablePointer<Float>
     ) throws {
         try checkChannels(shape)
-        let lu = try factorize()
+        try factorize()
         cachedLogAbsDet = Float(lu.logAbsDet)
         let C = channels, T = shape.time
         weight.value.withUnsafeBufferPointer { w in
@@ -77,7 +85,9 @@ public final class InvConv1x1: InvertibleTransform {
     ) throws {
         try checkChannels(shape)
         let C = channels, T = shape.time
-        let inv = try factorize().inverse()
+        try factorize()
+        lu.writeInverse(into: &inverseScratch)
+        let inv = inverseScratch
         var dLD: Float = 0
         for b in 0..<shape.batch { dLD += dLogDet[b] }
         let scale = Float(T) * dLD
@@ -99,7 +109,8 @@ public final class InvConv1x1: InvertibleTransform {
     public func inverse(_ y: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, shape: Shape) throws {
         try checkChannels(shape)
         let C = channels, T = shape.time
-        let inv = try factorize().inverse().map { Float($0) }
+        try factorize()
+        let inv = lu.inverse().map { Float($0) }
         inv.withUnsafeBufferPointer { w in
             for b in 0..<shape.batch {
                 BLAS.gemm(m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: y + b * C * T, ldb: T,
