@@ -40,10 +40,12 @@ public final class NoiseFlow {
         couplings = try (0..<configuration.layers).map {
             try ConditionalCoupling(name: "layer\($0)", parity: $0 % 2, hidden: configuration.hidden, seed: seeds.next())
         }
+        parameters = couplings.flatMap { $0.parameters }
         zs = (0...configuration.layers).map { _ in Workspace() }
     }
 
-    public var parameters: [Parameter] { couplings.flatMap { $0.parameters } }
+    /// All trainable parameters with unique dotted names, in a fixed order (built once).
+    public let parameters: [Parameter]
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     public func zeroGradients() { for p in parameters { p.zeroGradient() } }
 

@@ -67,6 +67,7 @@ public final class WaveformFlow {
         invConvs = w
         couplings = k
         transforms = all
+        parameters = all.flatMap { $0.parameters }
         acts = (0...all.count).map { _ in Workspace() }
     }
 
@@ -77,8 +78,8 @@ public final class WaveformFlow {
         set { for c in couplings { c.workers = newValue } }
     }
 
-    /// All trainable parameters with unique dotted names, in a fixed order.
-    public var parameters: [Parameter] { transforms.flatMap { $0.parameters } }
+    /// All trainable parameters with unique dotted names, in a fixed order (built once).
+    public let parameters: [Parameter]
 
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
