@@ -206,14 +206,15 @@ public final class Conv1d {
                 } } }
             }
         }
+        // Parameter values are only read by the workers; partial gradients go to their scratch.
         let a = weight.value.withUnsafeBufferPointer { w in
             bias.value.withUnsafeBufferPointer { bp in
-                makeArgs(x: x, xStride: xBatchStride, y: y, dy: dy, dx: dx, dxStride: dxBatchStride, accumulate: accumulate,
-                         batch: batch, time: time, w: w.baseAddress!, bias: bp.baseAddress!)
+                let a = makeArgs(x: x, xStride: xBatchStride, y: y, dy: dy, dx: dx, dxStride: dxBatchStride,
+                                 accumulate: accumulate, batch: batch, time: time, w: w.baseAddress!, bias: bp.baseAddress!)
+                Parallel.run(a.workers) { Self.backwardItems(a, worker: $0) }
+                return a
             }
         }
-        // Parameter buffers are only read inside; partial gradients go to scratch.
-        Parallel.run(a.workers) { Self.backwardItems(a, worker: $0) }
         weight.grad.withUnsafeMutableBufferPointer { dw in
             bias.grad.withUnsafeMutableBufferPointer { db in
                 for s in a.scratch {

@@ -2,7 +2,7 @@
 // PyTorch reference: forward + backward + Adam per step, median over timed steps after warm-up.
 //
 // Usage: flowbench [--batch 16] [--length 4096] [--steps 20] [--rounds 3] [--variational]
-//                  [--config BLAS_THREADS:WORKERS ...]   (default configs 2:1, 1:2, 1:1)
+//                  [--config BLAS_THREADS:WORKERS ...]   (default configs 1:2, 2:1, 1:1)
 // BLAS_THREADS = OpenBLAS threads; WORKERS = FlowEngine threads over batch items.
 // --variational adds the NoiseFlow dequantizer (K = 256 codes) to every step.
 import FlowEngine
@@ -27,7 +27,7 @@ while let a = it.next() {
         exit(2)
     }
 }
-if configs.isEmpty { configs = [(2, 1), (1, 2), (1, 1)] }
+if configs.isEmpty { configs = [(1, 2), (2, 1), (1, 1)] }
 
 func now() -> Double {
     var ts = timespec()
