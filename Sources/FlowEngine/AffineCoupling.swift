@@ -24,6 +24,19 @@ public final class AffineCoupling: InvertibleTransform {
     private let dh = Workspace(), dh1 = Workspace(), dh2 = Workspace()
     private var forwardShape: Shape? = nil
 
+    /// Buffers of one forward call, shared with the worker threads.
+    private struct Pointers: @unchecked Sendable {
+        var x: UnsafePointer<Float>, h: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        var logS: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>, logDet: UnsafeMutablePointer<Float>
+    }
+
+    /// Buffers of one backward call, shared with the worker threads.
+    private struct BackwardPointers: @unchecked Sendable {
+        var x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+        var dh: UnsafeMutablePointer<Float>, logS: UnsafePointer<Float>, scale: UnsafePointer<Float>
+        var dLogDet: UnsafePointer<Float>
+    }
+
     /// `seed` drives the PyTorch-default init of the first two convolutions.
     public init(name: String, channels: Int, hidden: Int, kernelSize: Int = 3, seed: UInt64) throws {
         guard channels >= 2 else {
@@ -74,26 +87,28 @@ public final class AffineCoupling: InvertibleTransform {
     ) throws {
         try prepare(shape)
         conditioner(x, shape: shape)
-        let T = shape.time, nA = self.nA, nB = self.nB
-        let hp = h.pointer, ls = logS.pointer, sc = scale.pointer
-        for b in 0..<shape.batch {
-            let xb = x + b * channels * T, yb = y + b * channels * T
-            yb.update(from: xb, count: nA * T)
-            var sum: Float = 0
-            for c in 0..<nB {
-                let xr = xb + (nA + c) * T, yr = yb + (nA + c) * T
-                let hs = hp + (b * 2 * nB + c) * T, ht = hp + (b * 2 * nB + nB + c) * T
-                let lr = ls + (b * nB + c) * T, sr = sc + (b * nB + c) * T
-                for t in 0..<T {
-                    let l = Foundation.tanhf(hs[t])
-                    let s = Foundation.expf(l)
-                    lr[t] = l
-                    sr[t] = s
-                    yr[t] = xr[t] * s + ht[t]
-                    sum += l
+        let T = shape.time, nA = self.nA, nB = self.nB, C = channels
+        let p = Pointers(x: x, h: h.pointer, y: y, logS: logS.pointer, scale: scale.pointer, logDet: logDet)
+        Parallel.forChunks(shape.batch, workers: workers) { items in   // items are disjoint per worker
+            for b in items {
+                let xb = p.x + b * C * T, yb = p.y + b * C * T
+                yb.update(from: xb, count: nA * T)
+                var sum: Float = 0
+                for c in 0..<nB {
+                    let xr = xb + (nA + c) * T, yr = yb + (nA + c) * T
+                    let hs = p.h + (b * 2 * nB + c) * T, ht = p.h + (b * 2 * nB + nB + c) * T
+                    let lr = p.logS + (b * nB + c) * T, sr = p.scale + (b * nB + c) * T
+                    for t in 0..<T {
+                        let l = Foundation.tanhf(hs[t])
+                        let s = Foundation.expf(l)
+                        lr[t] = l
+                        sr[t] = s
+                        yr[t] = xr[t] * s + ht[t]
+                        sum += l
+                    }
                 }
+                p.logDet[b] += sum
             }
-            logDet[b] += sum
         }
         forwardShape = shape
     }
@@ -107,24 +122,29 @@ public final class AffineCoupling: InvertibleTransform {
         dh.resize(2 * nB * n)
         dh1.resize(hidden * n)
         dh2.resize(hidden * n)
-        let d = dh.pointer, ls = logS.pointer, sc = scale.pointer
-        for b in 0..<B {
-            let xb = x + b * channels * T, dyb = dy + b * channels * T, dxb = dx + b * channels * T
-            dxb.update(from: dyb, count: nA * T)
-            let g = dLogDet[b]
-            for c in 0..<nB {
-                let xr = xb + (nA + c) * T, dyr = dyb + (nA + c) * T, dxr = dxb + (nA + c) * T
-                let lr = ls + (b * nB + c) * T, sr = sc + (b * nB + c) * T
-                let ds = d + (b * 2 * nB + c) * T, dt = d + (b * 2 * nB + nB + c) * T
-                for t in 0..<T {
-                    let gy = dyr[t], s = sr[t], l = lr[t]
-                    dxr[t] = gy * s
-                    // dL/dlogS = dy * x_b * s + dLogDet;  dlogS/dh = 1 - tanh^2
-                    ds[t] = (gy * xr[t] * s + g) * (1 - l * l)
-                    dt[t] = gy
+        let C = channels
+        let p = BackwardPointers(x: x, dy: dy, dx: dx, dh: dh.pointer, logS: logS.pointer, scale: scale.pointer,
+                                 dLogDet: dLogDet)
+        Parallel.forChunks(B, workers: workers) { items in   // items are disjoint per worker
+            for b in items {
+                let xb = p.x + b * C * T, dyb = p.dy + b * C * T, dxb = p.dx + b * C * T
+                dxb.update(from: dyb, count: nA * T)
+                let g = p.dLogDet[b]
+                for c in 0..<nB {
+                    let xr = xb + (nA + c) * T, dyr = dyb + (nA + c) * T, dxr = dxb + (nA + c) * T
+                    let lr = p.logS + (b * nB + c) * T, sr = p.scale + (b * nB + c) * T
+                    let ds = p.dh + (b * 2 * nB + c) * T, dt = p.dh + (b * 2 * nB + nB + c) * T
+                    for t in 0..<T {
+                        let gy = dyr[t], s = sr[t], l = lr[t]
+                        dxr[t] = gy * s
+                        // dL/dlogS = dy * x_b * s + dLogDet;  dlogS/dh = 1 - tanh^2
+                        ds[t] = (gy * xr[t] * s + g) * (1 - l * l)
+                        dt[t] = gy
+                    }
                 }
             }
         }
+        let d = dh.pointer
         try conv3.backward(x: h2.pointer, xBatchStride: hidden * T, y: h.pointer, dy: d, batch: B, time: T,
                            dx: dh2.pointer, dxBatchStride: hidden * T, accumulate: false)
         try conv2.backward(x: h1.pointer, xBatchStride: hidden * T, y: h2.pointer, dy: dh2.pointer, batch: B,

@@ -10,4 +10,10 @@ enum Parallel {
             DispatchQueue.concurrentPerform(iterations: workers, execute: body)
         }
     }
+
+    /// Splits items 0..<count into `workers` contiguous chunks run in parallel.
+    static func forChunks(_ count: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let w = max(1, min(workers, count))
+        run(w) { i in body((i * count / w)..<((i + 1) * count / w)) }
+    }
 }

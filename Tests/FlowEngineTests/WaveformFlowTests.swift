@@ -74,6 +74,20 @@ import Testing
         #expect(r.checked > 60)
     }
 
+    @Test func workersGiveTheSameResults() throws {
+        let one = try Self.makeSmall(), two = try Self.makeSmall()
+        two.workers = 2
+        #expect(two.workers == 2)
+        let v = randomArray(3 * 16, seed: 12, scale: 0.5)
+        let lp1 = try one.forward(v, batch: 3), lp2 = try two.forward(v, batch: 3)
+        #expect(lp1 == lp2)
+        let dv1 = try one.backward(dLogp: [1, -1, 0.5]), dv2 = try two.backward(dLogp: [1, -1, 0.5])
+        #expect(dv1 == dv2)
+        for (p, q) in zip(one.parameters, two.parameters) {
+            for i in p.grad.indices { #expect(abs(p.grad[i] - q.grad[i]) <= 1e-5 * max(1, abs(p.grad[i]))) }
+        }
+    }
+
     @Test func gradientsAccumulateAndBackwardNeedsForward() throws {
         let f = try Self.makeSmall()
         let v = randomArray(32, seed: 9, scale: 0.5)
