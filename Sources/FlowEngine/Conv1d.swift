@@ -7,13 +7,16 @@ import Foundation
 ///
 /// with x = 0 outside [0, T). A 1x1 convolution is the case k = 1.
 ///
-/// Implementation, one batch item at a time so every block stays in cache: im2col builds
-/// col_b (C_in k, T) with row c k + j, then one OpenBLAS sgemm y_b (C_out, T) = W (C_out, C_in k)
-/// x col_b writes straight into the (B, C_out, T) output. Backward rebuilds col_b from x (cheaper
-/// than keeping B C_in k T floats) and forms dW += dY_b col_b^T. The input gradient is, whichever
-/// moves less data: (C_out > C_in) dcol_b = W^T dY_b then col2im into dx_b; or (C_out <= C_in) a
-/// "same" convolution of dY_b with the flipped, transposed kernel Wt[c, o, j] = W[o, c, k-1-j],
-/// dx_b = Wt im2col(dY_b), written by sgemm directly. For k = 1 the input is its own column matrix.
+/// Implementation, one batch item and one time tile at a time so every block stays in the L2
+/// cache: im2col builds the tile col (C_in k, w) with row c k + j (w <= T columns, about 64K floats
+/// per tile), then one OpenBLAS sgemm y_b[:, tile] += W (C_out, C_in k) x col writes straight into
+/// the (B, C_out, T) output, pre-filled with the bias. Backward rebuilds col from x (cheaper than
+/// keeping B C_in k T floats) and forms dW += dY_tile col^T. The input gradient takes whichever
+/// route moves less data: (C_out > C_in) dcol = W^T dY_tile then col2im into dx_b; or
+/// (C_out <= C_in) a "same" convolution of dY_b with the flipped, transposed kernel
+/// Wt[c, o, j] = W[o, c, k-1-j]: dx_b[:, tile] = Wt im2col(dY_b), written by sgemm directly.
+/// For k = 1 the input is its own column matrix (no copy). Cost per call: 2 C_out C_in k B T
+/// flops forward, twice that backward.
 ///
 /// Weight layout (C_out, C_in, k) row-major, as PyTorch's `Conv1d.weight`. Default init as
 /// PyTorch: W, bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in k.
@@ -45,8 +48,8 @@ public final class Conv1d {
     /// Forces the time-tile width (tests exercise several tiles on short inputs with it).
     var tileWidthOverride: Int? = nil
 
-    /// Per worker: im2col of x (C_in k, T), im2col of dY or dcol, masked dY (C_out, T),
-    /// partial dW and dbias.
+    /// Per worker: im2col tile of x, im2col tile of dY or dcol, masked dY tile, partial dW and
+    /// dbias (offsets in `Layout`).
     private var scratch: [Workspace] = []
     private var scratchPointers: [UnsafeMutablePointer<Float>] = []
     private let flippedWeight = Workspace()
