@@ -14,6 +14,9 @@ public final class ActNorm: InvertibleTransform {
     public let logs: Parameter
     /// False until the data-dependent init has run (or a checkpoint set it).
     public var isInitialized = false
+    /// Threads over batch items (>= 1).
+    public var workers = 1
+    private let partials = Workspace()
 
     public init(name: String, channels: Int) {
         self.channels = channels
@@ -53,24 +56,37 @@ public final class ActNorm: InvertibleTransform {
         isInitialized = true
     }
 
+    /// Buffers of one call, shared with the worker threads (each touches its own items).
+    private struct Pointers: @unchecked Sendable {
+        var x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        var dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+        var bias: UnsafePointer<Float>, logs: UnsafePointer<Float>
+        var partial: UnsafeMutablePointer<Float>, logDet: UnsafeMutablePointer<Float>
+    }
+
     public func forward(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, shape: Shape,
         logDet: UnsafeMutablePointer<Float>
     ) throws {
         try checkChannels(shape)
         if !isInitialized { initialize(from: x, shape: shape) }
-        let T = shape.time
+        let T = shape.time, C = channels
         var sumLogs: Float = 0
         for c in 0..<channels { sumLogs += logs.value[c] }
+        let ldPerItem = Float(T) * sumLogs
         bias.value.withUnsafeBufferPointer { bp in
             logs.value.withUnsafeBufferPointer { lp in
-                for b in 0..<shape.batch {
-                    for c in 0..<channels {
-                        let o = (b * channels + c) * T
-                        let bc = bp[c], s = Foundation.expf(lp[c])
-                        for t in 0..<T { y[o + t] = (x[o + t] + bc) * s }
+                let p = Pointers(x: x, y: y, dy: x, dx: y, bias: bp.baseAddress!, logs: lp.baseAddress!,
+                                 partial: y, logDet: logDet)
+                Parallel.forChunks(shape.batch, workers: workers) { items in
+                    for b in items {
+                        for c in 0..<C {
+                            let o = (b * C + c) * T
+                            let bc = p.bias[c], s = Foundation.expf(p.logs[c])
+                            for t in 0..<T { p.y[o + t] = (p.x[o + t] + bc) * s }
+                        }
+                        p.logDet[b] += ldPerItem
                     }
-                    logDet[b] += Float(T) * sumLogs
                 }
             }
         }
@@ -81,26 +97,37 @@ public final class ActNorm: InvertibleTransform {
         dLogDet: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: Shape
     ) throws {
         try checkChannels(shape)
-        let T = shape.time
+        let T = shape.time, C = channels, B = shape.batch
         var dLD: Float = 0
-        for b in 0..<shape.batch { dLD += dLogDet[b] }
-        for c in 0..<channels {
-            let s = Foundation.expf(logs.value[c])
-            var sdy = 0.0, sdyy = 0.0
-            for b in 0..<shape.batch {
-                let o = (b * channels + c) * T
-                var a: Float = 0, bb: Float = 0
-                for t in 0..<T {
-                    let g = dy[o + t]
-                    dx[o + t] = g * s
-                    a += g
-                    bb += g * y[o + t]
+        for b in 0..<B { dLD += dLogDet[b] }
+        let nw = max(1, min(workers, B))
+        // Per worker and channel: sum dy, sum dy * y.
+        partials.resize(nw * 2 * C)
+        partials.zero()
+        logs.value.withUnsafeBufferPointer { lp in
+            let p = Pointers(x: x, y: UnsafeMutablePointer(mutating: y), dy: dy, dx: dx, bias: lp.baseAddress!,
+                             logs: lp.baseAddress!, partial: partials.pointer, logDet: dx)
+            Parallel.run(nw) { w in
+                let part = p.partial + w * 2 * C
+                for b in (w * B / nw)..<((w + 1) * B / nw) {
+                    for c in 0..<C {
+                        let o = (b * C + c) * T
+                        let s = Foundation.expf(p.logs[c])
+                        for t in 0..<T { p.dx[o + t] = p.dy[o + t] * s }
+                        part[c] += Kernels.sum(p.dy + o, T)
+                        part[C + c] += Kernels.dot(p.dy + o, p.y + o, T)
+                    }
                 }
-                sdy += Double(a)
-                sdyy += Double(bb)
+            }
+        }
+        for c in 0..<C {
+            var sdy = 0.0, sdyy = 0.0
+            for w in 0..<nw {
+                sdy += Double(partials.pointer[w * 2 * C + c])
+                sdyy += Double(partials.pointer[w * 2 * C + C + c])
             }
             // d/dbias = sum dy * s;  d/dlogs = sum dy * y + T * sum_b dLogDet[b]
-            bias.grad[c] += Float(sdy) * s
+            bias.grad[c] += Float(sdy) * Foundation.expf(logs.value[c])
             logs.grad[c] += Float(sdyy) + Float(T) * dLD
         }
     }

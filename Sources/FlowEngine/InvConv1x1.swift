@@ -13,6 +13,9 @@ public final class InvConv1x1: InvertibleTransform {
     public let channels: Int
     public let weight: Parameter
     private var cachedLogAbsDet: Float = 0
+    /// Threads over batch items (>= 1).
+    public var workers = 1
+    private let partials = Workspace()
     private var lu: DenseLU
     private var inverseScratch: [Double]
 
@@ -62,6 +65,12 @@ public final class InvConv1x1: InvertibleTransform {
         return lu.logAbsDet
     }
 
+    /// Buffers of one call, shared with the worker threads (each touches its own items).
+    private struct Pointers: @unchecked Sendable {
+        var w: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        var dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>
+    }
+
     public func forward(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, shape: Shape,
         logDet: UnsafeMutablePointer<Float>
@@ -71,12 +80,14 @@ public final class InvConv1x1: InvertibleTransform {
         cachedLogAbsDet = Float(lu.logAbsDet)
         let C = channels, T = shape.time
         weight.value.withUnsafeBufferPointer { w in
-            for b in 0..<shape.batch {
-                BLAS.gemm(m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: x + b * C * T, ldb: T,
-                          beta: 0, c: y + b * C * T, ldc: T)
-                logDet[b] += Float(T) * cachedLogAbsDet
+            let p = Pointers(w: w.baseAddress!, x: x, y: y, dy: x, dx: y, partial: y)
+            Parallel.forChunks(shape.batch, workers: workers) { items in
+                for b in items {
+                    BLAS.gemm(m: C, n: T, k: C, a: p.w, lda: C, b: p.x + b * C * T, ldb: T, beta: 0, c: p.y + b * C * T, ldc: T)
+                }
             }
         }
+        for b in 0..<shape.batch { logDet[b] += Float(T) * cachedLogAbsDet }
     }
 
     public func backward(
@@ -84,25 +95,33 @@ public final class InvConv1x1: InvertibleTransform {
         dLogDet: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, shape: Shape
     ) throws {
         try checkChannels(shape)
-        let C = channels, T = shape.time
+        let C = channels, T = shape.time, B = shape.batch
         try factorize()
         lu.writeInverse(into: &inverseScratch)
-        let inv = inverseScratch
         var dLD: Float = 0
-        for b in 0..<shape.batch { dLD += dLogDet[b] }
+        for b in 0..<B { dLD += dLogDet[b] }
         let scale = Float(T) * dLD
+        let nw = max(1, min(workers, B))
+        partials.resize(nw * C * C)
+        partials.zero()
         weight.value.withUnsafeBufferPointer { w in
-            weight.grad.withUnsafeMutableBufferPointer { dw in
-                for b in 0..<shape.batch {
-                    // dx_b = W^T dy_b ; dW += dy_b x_b^T
-                    BLAS.gemm(transA: true, m: C, n: T, k: C, a: w.baseAddress!, lda: C, b: dy + b * C * T,
-                              ldb: T, beta: 0, c: dx + b * C * T, ldc: T)
-                    BLAS.gemm(transB: true, m: C, n: C, k: T, a: dy + b * C * T, lda: T, b: x + b * C * T,
-                              ldb: T, beta: 1, c: dw.baseAddress!, ldc: C)
+            let p = Pointers(w: w.baseAddress!, x: x, y: UnsafeMutablePointer(mutating: y), dy: dy, dx: dx,
+                             partial: partials.pointer)
+            Parallel.run(nw) { wk in
+                for b in (wk * B / nw)..<((wk + 1) * B / nw) {
+                    // dx_b = W^T dy_b ; dW += dy_b x_b^T (per-worker partial)
+                    BLAS.gemm(transA: true, m: C, n: T, k: C, a: p.w, lda: C, b: p.dy + b * C * T, ldb: T,
+                              beta: 0, c: p.dx + b * C * T, ldc: T)
+                    BLAS.gemm(transB: true, m: C, n: C, k: T, a: p.dy + b * C * T, lda: T, b: p.x + b * C * T, ldb: T,
+                              beta: 1, c: p.partial + wk * C * C, ldc: C)
                 }
-                // d log|det W| / dW = W^-T: (W^-T)[i, j] = inv[j, i].
-                for i in 0..<C { for j in 0..<C { dw[i * C + j] += scale * Float(inv[j * C + i]) } }
             }
+        }
+        let inv = inverseScratch
+        weight.grad.withUnsafeMutableBufferPointer { dw in
+            for wk in 0..<nw { Kernels.addInPlace(dw.baseAddress!, partials.pointer + wk * C * C, C * C) }
+            // d log|det W| / dW = W^-T: (W^-T)[i, j] = inv[j, i].
+            for i in 0..<C { for j in 0..<C { dw[i * C + j] += scale * Float(inv[j * C + i]) } }
         }
     }
 

@@ -86,7 +86,12 @@ public final class WaveformFlow {
     /// OpenBLAS to 1 thread (`BLAS.setThreads(1)`) so the two levels do not oversubscribe cores.
     public var workers: Int {
         get { couplings.first?.workers ?? 1 }
-        set { for c in couplings { c.workers = newValue } }
+        set {
+            let w = max(1, newValue)
+            for c in couplings { c.workers = w }
+            for a in actNorms { a.workers = w }
+            for i in invConvs { i.workers = w }
+        }
     }
 
     /// All trainable parameters with unique dotted names, in a fixed order (built once).
