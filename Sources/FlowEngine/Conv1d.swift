@@ -8,7 +8,7 @@ import Foundation
 /// with x = 0 outside [0, T). A 1x1 convolution is the case k = 1.
 ///
 /// Implementation, one batch item and one time tile at a time so every block stays in the L2
-/// cache: im2col builds the tile col (C_in k, w) with row c k + j (w <= T columns, about 64K floats
+/// cache: im2col builds the tile col (C_in k, w) with row c k + j (w <= T columns, about 128K floats
 /// per tile), then one OpenBLAS sgemm y_b[:, tile] += W (C_out, C_in k) x col writes straight into
 /// the (B, C_out, T) output, pre-filled with the bias. Backward rebuilds col from x (cheaper than
 /// keeping B C_in k T floats) and forms dW += dY_tile col^T. The input gradient takes whichever
@@ -86,7 +86,7 @@ public final class Conv1d {
 
     /// Floats of one im2col tile: time is cut into tiles of about this many / (C_in k) columns
     /// so a tile's column matrix stays in the per-core L2 cache.
-    static let tileBudget = 65536
+    static let tileBudget = 131072
 
     /// Scratch layout of one worker (offsets in floats) and the time-tile width.
     private struct Layout {
