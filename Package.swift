@@ -20,7 +20,9 @@ let package = Package(
 
         .target(name: "DiscreteAudio"),
         .target(name: "SoundFileIO", dependencies: ["CSndFile", "DiscreteAudio"]),
-        .target(name: "Dequantization", dependencies: ["DiscreteAudio"]),
+        // Normalizing flows on Float32 (batch, channels, time) buffers; the only user of BLAS.
+        .target(name: "FlowEngine", dependencies: ["CBLAS"]),
+        .target(name: "Dequantization", dependencies: ["DiscreteAudio", "FlowEngine"]),
         .target(name: "SpectralDiagnostics", dependencies: ["CFFTW", "DiscreteAudio"],
                 exclude: ["REPORT_SCHEMA.md"]),
         .target(name: "AudioDQ", dependencies: [
@@ -32,11 +34,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dqbench", dependencies: ["AudioDQ"]),
+        .executableTarget(name: "flowbench", dependencies: ["FlowEngine"]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
         .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
         .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio"]),
         .testTarget(name: "SpectralDiagnosticsTests", dependencies: ["SpectralDiagnostics", "DiscreteAudio"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine"]),
         .testTarget(name: "AudioDQTests", dependencies: ["AudioDQ", "audiodq"]),
     ]
 )

@@ -3,3 +3,4 @@
 @_exported import SoundFileIO
 @_exported import Dequantization
 @_exported import SpectralDiagnostics
+@_exported import FlowEngine

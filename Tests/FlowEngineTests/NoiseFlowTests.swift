@@ -1,0 +1,98 @@
+@testable import FlowEngine
+import Foundation
+import Testing
+
+/// The variational dequantizer: layout, log q against a brute-force Jacobian, the exact-uniform
+/// start with a logistic base, inversion of its couplings, and finite-difference gradients.
+@Suite struct NoiseFlowTests {
+    static func randomize(_ f: NoiseFlow) {
+        for (i, c) in f.couplings.enumerated() {
+            c.convs[3].weight.value = randomArray(c.convs[3].weight.count, seed: 300 + UInt64(i), scale: 0.3)
+            c.convs[3].bias.value = randomArray(2, seed: 400 + UInt64(i), scale: 0.3)
+        }
+    }
+
+    /// Codes of a toy K = 16 signal scaled to [-1, 1).
+    static func condition(batch: Int, length: Int) -> [Float] {
+        (0..<(batch * length)).map { Float(($0 * 7 + $0 / 3) % 16) * (2 / 16) - 1 }
+    }
+
+    @Test func architectureMatchesReference() throws {
+        let f = try NoiseFlow(seed: 0)
+        // Per layer: (3*32*3+32) + 2 * (32*32*3+32) + (32*2+2), as torch's Dequantizer.
+        #expect(f.parameterCount == 4 * (320 + 3104 + 3104 + 66))
+        #expect(f.couplings.map(\.parity) == [0, 1, 0, 1])
+        #expect(f.couplings[1].convs[2].dilation == 4 && f.couplings[1].convs[3].kernelSize == 1)
+    }
+
+    @Test func logisticBaseStartsUniformWithZeroLogQ() throws {
+        let f = try NoiseFlow(configuration: .init(base: .standardLogistic), seed: 1)
+        let B = 2, T = 16
+        var rng = SplitMix64(seed: 5)
+        var eps = [Float](repeating: 0, count: B * T)
+        eps.withUnsafeMutableBufferPointer { f.drawBaseNoise($0.baseAddress!, count: B * T, rng: &rng) }
+        let (u, logq) = try f.forward(eps: eps, condition: Self.condition(batch: B, length: T), batch: B)
+        // u[b, 2t + h] = sigmoid(eps[b, h, t])
+        for b in 0..<B { for h in 0..<2 { for t in 0..<(T / 2) {
+            #expect(abs(u[b * T + 2 * t + h] - Pointwise.sigmoid(eps[(b * 2 + h) * (T / 2) + t])) < 1e-6)
+        } } }
+        for l in logq { #expect(abs(l) < 1e-4) }
+    }
+
+    @Test(arguments: [BaseDistribution.standardNormal, .standardLogistic])
+    func logQMatchesBruteForce(base: BaseDistribution) throws {
+        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 6, base: base), seed: 2)
+        Self.randomize(f)
+        let T = 16
+        let c = Self.condition(batch: 1, length: T)
+        let eps = randomArray(T, seed: 6, scale: 0.8)
+        let (_, logq) = try f.forward(eps: eps, condition: c, batch: 1)
+        var logBase = [Float](repeating: 0, count: 1)
+        eps.withUnsafeBufferPointer { base.addLogProb($0.baseAddress!, batch: 1, itemCount: T, into: &logBase) }
+        let logDet = try bruteForceLogAbsDet(eps) { try f.forward(eps: $0, condition: c, batch: 1).u }
+        #expect(abs(Double(logBase[0]) - logDet - Double(logq[0])) < 2e-3 * max(1, abs(logDet)), "\(logBase[0]) - \(logDet) vs \(logq[0])")
+    }
+
+    @Test func couplingInverts() throws {
+        let cp = try ConditionalCoupling(name: "c", parity: 1, hidden: 5, seed: 3)
+        cp.convs[3].weight.value = randomArray(cp.convs[3].weight.count, seed: 4, scale: 0.5)
+        let shape = Shape(batch: 2, channels: 2, time: 8)
+        let x = randomArray(shape.count, seed: 5), c = randomArray(shape.count, seed: 6)
+        var y = x, back = x, ld: [Float] = [0, 0]
+        try cp.forward(x, condition: c, &y, shape: shape, logDet: &ld)
+        #expect(y != x)
+        for b in 0..<2 { for t in 0..<8 { #expect(y[(b * 2 + 1) * 8 + t] == x[(b * 2 + 1) * 8 + t]) } }  // parity 1 keeps odd
+        try cp.inverse(y, condition: c, &back, shape: shape)
+        for i in x.indices { #expect(abs(back[i] - x[i]) < 1e-5) }
+    }
+
+    @Test func gradientsOfParameters() throws {
+        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5), seed: 7)
+        Self.randomize(f)
+        let B = 2, T = 16
+        let c = Self.condition(batch: B, length: T)
+        let eps = randomArray(B * T, seed: 8, scale: 0.8)
+        let wu = randomArray(B * T, seed: 9), wl: [Float] = [0.6, -0.9]
+        f.zeroGradients()
+        _ = try f.forward(eps: eps, condition: c, batch: B)
+        try f.backward(dU: wu, dLogq: wl)
+        let r = try GradientCheck(step: 1e-3, maxPerProbe: 5).run(f.parameters.map(GradientCheck.probe)) {
+            let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
+            return dot(wu, u) + dot(wl, lq)
+        }
+        #expect(r.failures.isEmpty, "\(r.failures)")
+        #expect(r.checked > 50)
+        try f.backward(dU: wu, dLogq: wl)   // consumes the last forward of the check
+        #expect(throws: FlowEngineError.backwardWithoutForward("NoiseFlow")) { try f.backward(dU: wu, dLogq: wl) }
+    }
+
+    @Test func checkpointRoundTrip() throws {
+        let a = try NoiseFlow(configuration: .init(layers: 2, hidden: 4), seed: 1)
+        Self.randomize(a)
+        let b = try NoiseFlow(configuration: .init(layers: 2, hidden: 4), seed: 2)
+        try b.load(Checkpoint.decode(a.checkpoint().encoded()))
+        #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value })
+        let other = try NoiseFlow(configuration: .init(layers: 2, hidden: 4, base: .standardLogistic), seed: 1)
+        #expect(throws: FlowEngineError.self) { try other.load(a.checkpoint()) }
+    }
+}
