@@ -10,5 +10,6 @@ let package = Package(
         .executableTarget(name: "FuzzSidecar", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
         .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
         .executableTarget(name: "FuzzValues", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
     ]
 )
