@@ -48,6 +48,21 @@ public final class Adam {
         v = m
     }
 
+    /// First and second moments per parameter (for checkpoints that resume training exactly).
+    public var moments: (m: [[Float]], v: [[Float]]) { (m, v) }
+
+    /// Restores the step count and moments saved from an optimizer over the same parameters.
+    public func restore(stepCount: Int, m: [[Float]], v: [[Float]]) throws {
+        guard stepCount >= 0, m.count == parameters.count, v.count == parameters.count,
+              zip(m, parameters).allSatisfy({ $0.count == $1.count }),
+              zip(v, parameters).allSatisfy({ $0.count == $1.count }) else {
+            throw FlowEngineError.invalidConfiguration("Adam state does not match the parameters")
+        }
+        self.stepCount = stepCount
+        self.m = m
+        self.v = v
+    }
+
     /// L2 norm of all gradients together (accumulated in Double).
     public func gradientNorm() -> Double {
         var s = 0.0

@@ -10,5 +10,5 @@ struct AudioDQCommand: ParsableCommand {
         Exit codes: 0 success, 1 failure (a clear one-line error on stderr), 64 usage error.
         """,
         version: AudioDQVersion.string,
-        subcommands: [Convert.self, Restore.self, Info.self, Report.self])
+        subcommands: [Convert.self, Restore.self, Info.self, Report.self, Train.self, Eval.self, Sample.self])
 }

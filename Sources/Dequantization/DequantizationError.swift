@@ -1,0 +1,22 @@
+/// Errors of the Dequantization module; each names the file or setting involved.
+public enum DequantizationError: Error, Sendable, CustomStringConvertible {
+    case notAModel(path: String, found: String)
+    case binCountMismatch(path: String, model: Int, data: Int)
+    case noUsableData(reason: String)
+    case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    case wrongMethod(path: String, expected: DequantMethod, found: DequantMethod)
+    case invalidSetting(String)
+
+    public var description: String {
+        switch self {
+        case .notAModel(let p, let f): return "\(p): not an audiodq model (\(f))"
+        case .binCountMismatch(let p, let m, let d): return "\(p): model is for K = \(m), data has K = \(d)"
+        case .noUsableData(let r): return "no usable training data: \(r)"
+        case .nonFiniteLoss(let s, let c):
+            return "loss became non-finite at step \(s); stopped" + (c.map { ", last good checkpoint kept at \($0)" } ?? "")
+        case .wrongMethod(let p, let e, let f):
+            return "\(p): a \(f.rawValue)-dequantization model, but --method \(e.rawValue) needs a \(e.rawValue) one"
+        case .invalidSetting(let s): return s
+        }
+    }
+}

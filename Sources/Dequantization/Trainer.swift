@@ -1,0 +1,103 @@
+import Foundation
+import FlowEngine
+
+/// Settings of `audiodq train` (the reference protocol's defaults).
+public struct TrainingOptions: Sendable {
+    public var steps = 1500
+    public var batch = 16
+    public var segment = 4096
+    public var learningRate: Float = 1e-3
+    public var seed: UInt64 = 0
+    public var threads = 2
+    public var maxGradNorm: Float?
+    public var warmupSteps = 0
+    public var checkpointEvery = 500
+
+    public init() {}
+}
+
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var steps: Int
+    /// Batch loss, bits per sample (−ELBO).
+    public var loss: Double
+    public var samplesPerSecond: Double
+    public var elapsed: Double
+
+    public init(step: Int, steps: Int, loss: Double, samplesPerSecond: Double, elapsed: Double) {
+        self.step = step
+        self.steps = steps
+        self.loss = loss
+        self.samplesPerSecond = samplesPerSecond
+        self.elapsed = elapsed
+    }
+}
+
+/// Trains p (and q) by maximising the ELBO, with the reference's protocol: each step takes `batch`
+/// crops of `segment` samples, each from a sequence drawn uniformly among sequences at least one
+/// segment long, at a uniform offset; shorter ones are skipped (and counted). Adam, no clipping by
+/// default. Step s draws its crops and noise from SplitMix64 seeded with mix(seed ^ mix(s)), so a
+/// resumed run continues exactly where it stopped.
+public final class Trainer {
+    public let model: DequantModel
+    public let adam: Adam
+    public let options: TrainingOptions
+    public let usable: [Corpus.Sequence]
+    public let skipped: Int
+    private let objective: Objective
+    private var crop: [UInt32]
+
+    public init(model: DequantModel, corpus: Corpus, options: TrainingOptions) throws {
+        guard corpus.encoding.binCount == model.binCount else {
+            throw DequantizationError.binCountMismatch(path: "training data", model: model.binCount, data: corpus.encoding.binCount)
+        }
+        guard options.segment > 0, options.segment % model.lengthMultiple == 0 else {
+            throw DequantizationError.invalidSetting("--segment must be a positive multiple of \(model.lengthMultiple)")
+        }
+        guard options.batch > 0, options.steps >= 0 else { throw DequantizationError.invalidSetting("--batch and --steps must be positive") }
+        usable = corpus.sequences.filter { $0.bins.count >= options.segment }
+        skipped = corpus.sequences.count - usable.count
+        guard !usable.isEmpty else {
+            throw DequantizationError.noUsableData(reason: "no sequence is at least one segment (\(options.segment) samples) long")
+        }
+        self.model = model
+        self.options = options
+        adam = try Adam(parameters: model.parameters,
+                        options: .init(learningRate: options.learningRate, maxGradNorm: options.maxGradNorm, warmupSteps: options.warmupSteps))
+        if let s = model.savedAdam { try adam.restore(stepCount: s.step, m: s.m, v: s.v) }
+        objective = Objective(model: model)
+        crop = [UInt32](repeating: 0, count: options.batch * options.segment)
+        BLAS.setThreads(1)
+        model.flow.workers = max(1, options.threads)
+        model.noise?.workers = max(1, options.threads)
+    }
+
+    static func stepRNG(seed: UInt64, step: Int) -> SplitMix64 {
+        SplitMix64(seed: CounterRNG.mix(seed ^ CounterRNG.mix(UInt64(step) &+ 0x7F4A_7C15)))
+    }
+
+    /// One step: returns the batch loss in bits per sample. Parameters are updated only when the
+    /// loss and the gradients are finite.
+    public func step() throws -> Double {
+        var rng = Trainer.stepRNG(seed: options.seed, step: model.step)
+        let t = options.segment
+        for b in 0..<options.batch {
+            let s = usable[Int(rng.next() % UInt64(usable.count))]
+            let offset = Int(rng.next() % UInt64(s.bins.count - t + 1))
+            s.bins.withUnsafeBufferPointer { src in
+                crop.withUnsafeMutableBufferPointer { dst in
+                    (dst.baseAddress! + b * t).update(from: src.baseAddress! + offset, count: t)
+                }
+            }
+        }
+        let loss = try crop.withUnsafeBufferPointer {
+            try objective.lossAndGradients(codes: $0, batch: options.batch, length: t, rng: &rng)
+        }
+        guard loss.isFinite, adam.gradientNorm().isFinite else {
+            throw DequantizationError.nonFiniteLoss(step: model.step, lastCheckpoint: nil)
+        }
+        adam.step()
+        model.step += 1
+        return loss
+    }
+}

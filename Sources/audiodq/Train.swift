@@ -1,0 +1,161 @@
+import ArgumentParser
+import AudioDQ
+import Foundation
+
+enum MethodArgument: String, CaseIterable, ExpressibleByArgument {
+    case uniform, variational
+    var value: DequantMethod { self == .uniform ? .uniform : .variational }
+}
+
+enum QBaseArgument: String, CaseIterable, ExpressibleByArgument {
+    case gaussian, logistic
+    var value: BaseDistribution { self == .gaussian ? .standardNormal : .standardLogistic }
+}
+
+enum ArchArgument: String, CaseIterable, ExpressibleByArgument {
+    case reference
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a waveform flow (and, with --method variational, its dequantizer) on discrete audio.",
+        discussion: """
+        Protocol (as the PyTorch reference): each step takes --batch crops of --segment samples, each \
+        from a sequence drawn uniformly among those at least one segment long, at a uniform offset. \
+        Loss = -ELBO in bits per sample, ELBO = log p((x+u)/K - 1/2) - T log K - log q(u|x). \
+        Files that cannot be read as discrete audio are skipped with a warning. Ctrl-C saves a \
+        checkpoint; --resume continues from it. A non-finite loss stops training and keeps the last \
+        good checkpoint.
+        """)
+
+    @Argument(help: "Audio files, folders (recursive) or manifests.")
+    var data: [String]
+
+    @Option(help: "Model file to write (.dqm).")
+    var model: String
+
+    @Option(help: "Noise: uniform, or variational (learned q(u|x)).")
+    var method: MethodArgument = .uniform
+
+    @Option(help: "Architecture preset: reference (the PyTorch MainFlow/Dequantizer).")
+    var arch: ArchArgument = .reference
+
+    @Option(help: "Flow steps of p (reference: 6).")
+    var flowSteps: Int = 6
+
+    @Option(help: "Hidden channels of p's coupling nets (reference: 64).")
+    var hidden: Int = 64
+
+    @Option(help: "Squeeze factor of p (reference: 8).")
+    var squeeze: Int = 8
+
+    @Option(help: "Base noise of q: gaussian (reference) or logistic (sigmoid(eps) is U(0,1) at init).")
+    var qBase: QBaseArgument = .gaussian
+
+    @Option(help: "Coupling layers of q (reference: 4).")
+    var qLayers: Int = 4
+
+    @Option(help: "Hidden channels of q's coupling nets (reference: 32).")
+    var qHidden: Int = 32
+
+    @Option(help: "Training steps in total.")
+    var steps: Int = 1500
+
+    @Option(help: "Crops per step.")
+    var batch: Int = 16
+
+    @Option(help: "Samples per crop (a multiple of 2 x squeeze).")
+    var segment: Int = 4096
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Seed of the initialisation, crops and noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Worker threads.")
+    var threads: Int = defaultThreads()
+
+    @Option(help: "Clip the global gradient norm to this value (default: no clipping).")
+    var clip: Float?
+
+    @Option(help: "Linear learning-rate warm-up steps.")
+    var warmup: Int = 0
+
+    @Option(help: "Save a checkpoint every N steps (and at the end).")
+    var checkpointEvery: Int = 500
+
+    @Option(help: "Append one JSON line per step to this file.")
+    var log: String?
+
+    @Flag(help: "Continue training the model in --model.")
+    var resume = false
+
+    @Flag(help: "Replace an existing model.")
+    var force = false
+
+    @Flag(name: .shortAndLong, help: "Print only errors and the final line.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 0, batch > 0, threads > 0, lr > 0, warmup >= 0, checkpointEvery >= 0 else {
+            throw ValidationError("--steps, --batch, --threads, --lr must be positive")
+        }
+        guard flowSteps > 0, hidden > 0, squeeze > 0, qLayers > 0, qHidden > 0 else {
+            throw ValidationError("architecture sizes must be positive")
+        }
+        guard segment > 0, segment % (2 * squeeze) == 0 else {
+            throw ValidationError("--segment must be a positive multiple of \(2 * squeeze)")
+        }
+        if let clip, clip <= 0 { throw ValidationError("--clip must be positive") }
+    }
+
+    func run() throws {
+        var o = TrainOptions(data: data, modelPath: model)
+        o.method = method.value
+        o.flow = .init(squeeze: squeeze, steps: flowSteps, hidden: hidden, kernelSize: 3)
+        o.noise = .init(layers: qLayers, hidden: qHidden, base: qBase.value)
+        o.training.steps = steps
+        o.training.batch = batch
+        o.training.segment = segment
+        o.training.learningRate = lr
+        o.training.seed = seed
+        o.training.threads = threads
+        o.training.maxGradNorm = clip
+        o.training.warmupSteps = warmup
+        o.training.checkpointEvery = checkpointEvery
+        o.logPath = log
+        o.resume = resume
+        o.force = force
+        signal(SIGINT) { _ in Training.interrupted.store(true, ordering: .relaxed) }
+        let terminal = isatty(2) == 1
+        var lastLine = 0.0
+        let s = try reportingErrors {
+            try Training.run(o) { event in
+                switch event {
+                case .warning(let w): printError(w)
+                case .loaded(let seqs, let usable, let short, let bad, let samples):
+                    if !quiet { printError("training on \(usable) of \(seqs) sequences (\(samples) samples); \(short) shorter than one segment, \(bad) unreadable files skipped") }
+                case .progress(let p):
+                    guard !quiet else { return }
+                    let eta = p.samplesPerSecond > 0 ? Double(p.steps - p.step) * Double(batch * segment) / p.samplesPerSecond : 0
+                    let line = "step \(p.step)/\(p.steps)  loss \(String(format: "%.4f", p.loss)) bits/sample  \(String(format: "%.2f", p.samplesPerSecond / 1e6)) M samples/s  ETA \(ProgressPrinter.clock(eta))"
+                    if terminal {
+                        printError("\r\u{1B}[K" + line, newline: false)
+                    } else if p.elapsed - lastLine >= 10 || p.step == p.steps {
+                        lastLine = p.elapsed
+                        printError(line)
+                    }
+                case .checkpoint(let step, let path):
+                    if !quiet && !terminal { printError("checkpoint: step \(step) -> \(path)") }
+                }
+            }
+        }
+        if terminal && !quiet { printError("") }
+        if s.interrupted {
+            printError("interrupted at step \(s.steps); checkpoint saved to \(model) (continue with --resume)")
+            throw ExitCode(130)
+        }
+        printError("trained \(s.steps) steps in \(String(format: "%.1f", s.seconds)) s; last loss \(s.lastLoss.map { String(format: "%.4f", $0) } ?? "n/a") bits/sample; model \(model)")
+    }
+}
