@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "flowbench", dependencies: ["FlowEngine"]),
         .testTarget(name: "DiscreteAudioTests", dependencies: ["DiscreteAudio"]),
         .testTarget(name: "SoundFileIOTests", dependencies: ["SoundFileIO", "DiscreteAudio"]),
-        .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio"]),
+        .testTarget(name: "DequantizationTests", dependencies: ["Dequantization", "DiscreteAudio", "FlowEngine"]),
         .testTarget(name: "SpectralDiagnosticsTests", dependencies: ["SpectralDiagnostics", "DiscreteAudio"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine"]),

@@ -64,20 +64,31 @@ public enum Training {
         let log = try o.logPath.map { try JSONLLog(path: $0, append: o.resume) }
         let start = Date()
         var lastLoss: Double?
-        var savedAt: String?
+        var savedAt: String? = o.resume && exists ? o.modelPath : nil
         let perStep = Double(o.training.batch * o.training.segment)
         var window: [Double] = []
-        while model.step < o.training.steps {
-            if interrupted.load(ordering: .relaxed) {
-                try model.save(to: o.modelPath, adam: trainer.adam)
-                events(.checkpoint(step: model.step, path: o.modelPath))
-                return Summary(steps: model.step, lastLoss: lastLoss, interrupted: true, seconds: Date().timeIntervalSince(start))
-            }
-            let t0 = Date()
-            let loss: Double
-            do { loss = try trainer.step() } catch DequantizationError.nonFiniteLoss(let s, _) {
+        // A checkpoint is written only for parameters whose loss has been seen finite: the state
+        // after an update is saved at the next step, between its loss and its update.
+        var due = false
+        func save() throws {
+            try model.save(to: o.modelPath, adam: trainer.adam)
+            savedAt = o.modelPath
+            events(.checkpoint(step: model.step, path: o.modelPath))
+            due = false
+        }
+        func checkedLoss() throws -> Double {
+            do { return try trainer.computeLoss() } catch DequantizationError.nonFiniteLoss(let s, _) {
                 throw DequantizationError.nonFiniteLoss(step: s, lastCheckpoint: savedAt)
             }
+        }
+        while model.step < o.training.steps {
+            let t0 = Date()
+            let loss = try checkedLoss()
+            if due || interrupted.load(ordering: .relaxed) { try save() }
+            if interrupted.load(ordering: .relaxed) {
+                return Summary(steps: model.step, lastLoss: lastLoss, interrupted: true, seconds: Date().timeIntervalSince(start))
+            }
+            trainer.update()
             let dt = Date().timeIntervalSince(t0)
             window.append(dt)
             if window.count > 20 { window.removeFirst() }
@@ -88,17 +99,14 @@ public enum Training {
             try log?.write(["step": Double(model.step), "lossBitsPerSample": loss, "samplesPerSecond": sps,
                             "elapsedSeconds": p.elapsed, "learningRate": Double(trainer.adam.currentLearningRate)])
             events(.progress(p))
-            if o.training.checkpointEvery > 0 && model.step % o.training.checkpointEvery == 0 || model.step == o.training.steps {
-                try model.save(to: o.modelPath, adam: trainer.adam)
-                savedAt = o.modelPath
-                events(.checkpoint(step: model.step, path: o.modelPath))
-            }
+            if o.training.checkpointEvery > 0 && model.step % o.training.checkpointEvery == 0 { due = true }
         }
-        if savedAt == nil { try model.save(to: o.modelPath, adam: trainer.adam) }
+        // the final parameters: one more loss on the next batch proves them finite before saving
+        _ = try checkedLoss()
+        try save()
         return Summary(steps: model.step, lastLoss: lastLoss, interrupted: false, seconds: Date().timeIntervalSince(start))
     }
 }
-
 /// Appends one JSON object per line.
 final class JSONLLog {
     private let handle: FileHandle

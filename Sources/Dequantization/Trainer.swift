@@ -76,9 +76,10 @@ public final class Trainer {
         SplitMix64(seed: CounterRNG.mix(seed ^ CounterRNG.mix(UInt64(step) &+ 0x7F4A_7C15)))
     }
 
-    /// One step: returns the batch loss in bits per sample. Parameters are updated only when the
-    /// loss and the gradients are finite.
-    public func step() throws -> Double {
+    /// The loss of step `model.step`'s batch at the current parameters (bits per sample), with
+    /// the gradients accumulated. Throws `nonFiniteLoss` when the loss or a gradient is not finite;
+    /// the parameters are then those of the last step whose loss was finite.
+    public func computeLoss() throws -> Double {
         var rng = Trainer.stepRNG(seed: options.seed, step: model.step)
         let t = options.segment
         for b in 0..<options.batch {
@@ -96,8 +97,19 @@ public final class Trainer {
         guard loss.isFinite, adam.gradientNorm().isFinite else {
             throw DequantizationError.nonFiniteLoss(step: model.step, lastCheckpoint: nil)
         }
+        return loss
+    }
+
+    /// Applies the gradients of the last `computeLoss()` (Adam) and advances the step.
+    public func update() {
         adam.step()
         model.step += 1
+    }
+
+    /// One step: `computeLoss()` then `update()`; returns the loss in bits per sample.
+    public func step() throws -> Double {
+        let loss = try computeLoss()
+        update()
         return loss
     }
 }

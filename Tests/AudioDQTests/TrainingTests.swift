@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+@Suite(.serialized) struct TrainingTests {
+    let small = ["--flow-steps", "2", "--hidden", "8", "--segment", "256", "--batch", "4", "--threads", "1"]
+
+    func train(_ dir: TempDir, _ data: [String], model: String, steps: Int, extra: [String] = []) throws -> CLI.Result {
+        try CLI.run(["train"] + data + ["--model", model, "--steps", "\(steps)", "-q"] + small + extra)
+    }
+
+    @Test func trainingLowersTheLossAndIsReproducible() throws {
+        let dir = try TempDir()
+        let data = [fixture("speech.wav"), fixture("speech-alaw.wav").replacingOccurrences(of: "alaw", with: "ulaw.au")]
+        let r = try train(dir, data, model: dir.file("a.dqm"), steps: 60, extra: ["--log", dir.file("a.jsonl"), "--lr", "5e-3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(decoding: bytes(dir.file("a.jsonl")), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 60)
+        func loss(_ l: Substring) throws -> Double {
+            (try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any])["lossBitsPerSample"] as! Double
+        }
+        let first = try lines.prefix(5).map(loss).reduce(0, +) / 5
+        let last = try lines.suffix(5).map(loss).reduce(0, +) / 5
+        #expect(last < first - 0.5, "loss \(first) -> \(last)")
+        // same seed, same model bytes
+        #expect(try train(dir, data, model: dir.file("b.dqm"), steps: 60, extra: ["--lr", "5e-3"]).status == 0)
+        #expect(try bytes(dir.file("a.dqm")) == bytes(dir.file("b.dqm")))
+    }
+
+    @Test func resumeContinuesExactly() throws {
+        let dir = try TempDir()
+        let data = [fixture("speech.wav")]
+        #expect(try train(dir, data, model: dir.file("full.dqm"), steps: 20).status == 0)
+        #expect(try train(dir, data, model: dir.file("half.dqm"), steps: 10).status == 0)
+        let again = try train(dir, data, model: dir.file("half.dqm"), steps: 20, extra: ["--resume"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try bytes(dir.file("half.dqm")) == bytes(dir.file("full.dqm")))
+        // without --resume or --force an existing model is kept
+        let refused = try train(dir, data, model: dir.file("half.dqm"), steps: 5)
+        #expect(refused.status == 1 && refused.stderr.contains("--force"))
+    }
+
+    @Test func evalReportsBitsPerSampleAsJSON() throws {
+        let dir = try TempDir()
+        #expect(try train(dir, [fixture("speech.wav")], model: dir.file("m.dqm"), steps: 10).status == 0)
+        let r = try CLI.run(["eval", fixture("speech-ulaw.au"), fixture("silence.wav"), "--model", dir.file("m.dqm"), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect((obj["files"] as! [Any]).count == 2)
+        #expect(obj["samples"] as? Int == 33968 + 8000)   // floor(n/16)*16 per file
+        let elbo = obj["elboBitsPerSample"] as! Double
+        #expect(elbo > 0 && elbo < 8)
+        #expect(obj["iwboBitsPerSample"] is NSNull && obj["importanceSamples"] as? Int == 0 && obj["method"] as? String == "uniform")
+        let iw = try CLI.run(["eval", fixture("speech-ulaw.au"), "--model", dir.file("m.dqm"), "--json", "--iw", "4"])
+        let o2 = try JSONSerialization.jsonObject(with: Data(iw.stdout.utf8)) as! [String: Any]
+        let w = o2["iwboBitsPerSample"] as! Double
+        #expect(w <= (o2["elboBitsPerSample"] as! Double) + 0.01)
+    }
+
+    @Test func sampleWritesTheModelsEncoding() throws {
+        let dir = try TempDir()
+        #expect(try train(dir, [fixture("speech-alaw.wav")], model: dir.file("m.dqm"), steps: 5).status == 0)
+        let r = try CLI.run(["sample", "--model", dir.file("m.dqm"), "--seconds", "0.5", "--seed", "3", dir.file("s.wav")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let s = try readBins(dir.file("s.wav"))
+        #expect(s.encoding == .alaw && s.sampleRate == 8000 && s.frames == 4000)
+        #expect(Set(s.bins).count > 10)
+    }
+
+    @Test func badModelsAndDataAreClearErrors() throws {
+        let dir = try TempDir()
+        #expect(try train(dir, [fixture("speech.wav")], model: dir.file("mu.dqm"), steps: 3).status == 0)
+        // a model for K = 256 on 16-bit data
+        let k = try CLI.run(["eval", fixture("speech-s16.wav"), "--model", dir.file("mu.dqm")])
+        #expect(k.status == 1 && k.stderr.contains("K = 256") && k.stderr.contains("65536"), "\(k.stderr)")
+        // a damaged model
+        var b = try bytes(dir.file("mu.dqm"))
+        b[b.count - 10] ^= 0xFF
+        try b.write(to: URL(fileURLWithPath: dir.file("bad.dqm")))
+        let c = try CLI.run(["eval", fixture("speech.wav"), "--model", dir.file("bad.dqm")])
+        #expect(c.status == 1 && c.stderr.contains("bad.dqm"), "\(c.stderr)")
+        // not a model at all
+        let n = try CLI.run(["eval", fixture("speech.wav"), "--model", fixture("speech.wav")])
+        #expect(n.status == 1 && n.stderr.split(separator: "\n").count == 1)
+        // a uniform model where a variational one is required
+        let m = try CLI.run(["eval", fixture("speech.wav"), "--model", dir.file("mu.dqm"), "--method", "variational"])
+        #expect(m.status == 1 && m.stderr.contains("uniform"), "\(m.stderr)")
+        // unreadable files are skipped with a warning; no usable data is an error
+        let w = try CLI.run(["train", fixture("speech.wav"), fixture("refused/float32.wav"), "--model", dir.file("w.dqm"), "--steps", "2"] + small)
+        #expect(w.status == 0 && w.stderr.contains("warning") && w.stderr.contains("float32.wav"), "\(w.stderr)")
+        let none = try CLI.run(["train", fixture("sweep-ulaw.wav"), "--model", dir.file("x.dqm"), "--steps", "2"] + small.dropLast(6) + ["--segment", "4096"])
+        #expect(none.status == 1 && none.stderr.contains("segment"), "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.dqm")))
+    }
+
+    /// A diverging run stops with a clear message and keeps the last good checkpoint.
+    @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = try TempDir()
+        let model = dir.file("nan.dqm")
+        #expect(try train(dir, [fixture("speech.wav")], model: model, steps: 5).status == 0)
+        let good = try bytes(model)
+        let r = try train(dir, [fixture("speech.wav")], model: model, steps: 200, extra: ["--resume", "--lr", "1e30", "--checkpoint-every", "1"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("non-finite") && r.stderr.contains("last good checkpoint kept at \(model)"), "\(r.stderr)")
+        #expect(try bytes(model) == good)
+        let e = try CLI.run(["eval", fixture("speech.wav"), "--model", model, "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+    }
+}
