@@ -15,6 +15,8 @@ public struct BatchOptions: Sendable {
     public var shard: Shard?
     /// Redo outputs whose sidecar already matches.
     public var force = false
+    public var method: DequantMethod = .uniform
+    public var modelPath: String?
 
     public init(input: String, outputDir: String) {
         self.input = input
@@ -141,6 +143,8 @@ public enum BatchConverter {
             c.force = true
             c.threads = 1
             c.sourceSHA256 = sourceHash
+            c.method = o.method
+            c.modelPath = o.modelPath
             let sc = try Converter.run(c)
             record.status = .ok
             record.frames = sc.source.frames
@@ -159,7 +163,8 @@ public enum BatchConverter {
         guard let sc = try? Sidecar.load(path: Sidecar.path(for: item.output)) else { return nil }
         let range = o.range ?? (o.format == .wav ? .symmetric : .unit)
         guard sc.source.sha256 == sourceHash, sc.dequantization.seed == o.seed,
-              sc.dequantization.method == "uniform", sc.dequantization.range == range,
+              sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
+              sc.dequantization.range == range,
               sc.dequantization.streamName == item.relative, sc.output.format == o.format,
               o.dtype == nil || sc.output.dtype == o.dtype else { return nil }
         var st = stat()

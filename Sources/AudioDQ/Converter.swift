@@ -29,6 +29,11 @@ public struct ConvertOptions: Sendable {
     public var sidecarPath: String?
     /// The source's SHA-256 when the caller already has it (batch conversion hashes first).
     public var sourceSHA256: String?
+    /// `variational` draws u from the trained q(u | x) of `modelPath`.
+    public var method: DequantMethod = .uniform
+    public var modelPath: String?
+    /// Variational only: also write log q(u | x) per sample (float32, interleaved) here.
+    public var logQPath: String?
 
     public init(input: String, output: String) {
         self.input = input
@@ -50,7 +55,18 @@ public enum Converter {
         let type = try resolveType(format: format, requested: o.dtype, encoding: info.encoding, output: o.output)
         let range = o.range ?? (format == .wav ? .symmetric : .unit)
 
+        var model: DequantModel?
+        if o.method == .variational {
+            guard let mp = o.modelPath else { throw AudioDQError.invalidArgument("--method variational needs --model") }
+            let m = try DequantModel.load(path: mp)
+            guard m.method == .variational else { throw DequantizationError.wrongMethod(path: mp, expected: .variational, found: m.method) }
+            guard m.binCount == info.binCount else {
+                throw DequantizationError.binCountMismatch(path: mp, model: m.binCount, data: info.binCount)
+            }
+            model = m
+        }
         let out = try AtomicOutput(path: o.output, force: o.force, inputs: [o.input])
+        let logQOut = try o.logQPath.map { try AtomicOutput(path: $0, force: o.force, inputs: [o.input]) }
         let sidecarTarget = o.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: o.output))
         let sidecarOut = try sidecarTarget.map { (p) throws in
             try AtomicOutput(path: p, force: o.force, inputs: [o.input])
@@ -61,16 +77,26 @@ public enum Converter {
         let frames = Int(info.frames)
         let writer = try ValueWriter(output: out, format: format, type: type, frames: frames,
                                      channels: info.channels, sampleRate: info.sampleRate)
-        let chunk = o.chunkFrames * info.channels
-        switch type {
-        case .float32:
-            try stream(reader, chunk: chunk, threads: o.threads, as: Float.self,
-                       dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
-                       write: { (v) throws in try writer.write(v) })
-        case .float64:
-            try stream(reader, chunk: chunk, threads: o.threads, as: Double.self,
-                       dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
-                       write: { (v) throws in try writer.write(v) })
+        var logQTotal: Double?
+        if let model {
+            let lqWriter = try logQOut.map {
+                try ValueWriter(output: $0, format: .f32, type: .float32, frames: frames, channels: info.channels, sampleRate: info.sampleRate)
+            }
+            logQTotal = try streamVariational(reader, model: model, range: range, key: key, threads: o.threads, type: type,
+                                              writer: writer, logQWriter: lqWriter)
+            try lqWriter?.close()
+        } else {
+            let chunk = o.chunkFrames * info.channels
+            switch type {
+            case .float32:
+                try stream(reader, chunk: chunk, threads: o.threads, as: Float.self,
+                           dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
+                           write: { (v) throws in try writer.write(v) })
+            case .float64:
+                try stream(reader, chunk: chunk, threads: o.threads, as: Double.self,
+                           dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
+                           write: { (v) throws in try writer.write(v) })
+            }
         }
         try writer.close()
         let sidecar = Sidecar(
@@ -78,11 +104,13 @@ public enum Converter {
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels]),
-            dequantization: .init(method: "uniform", range: range, seed: o.seed, stream: key.stream,
-                                  streamName: o.streamName, generator: "splitmix64-counter",
-                                  encode: range.encodeFormula, decode: range.decodeFormula))
+            dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
+                                  streamName: o.streamName, generator: "wyrand-counter",
+                                  encode: range.encodeFormula, decode: range.decodeFormula,
+                                  model: o.modelPath, logQTotalNats: logQTotal))
         if let sidecarOut { try sidecar.write(to: sidecarOut) }
         try out.commit()
+        try logQOut?.commit()
         try sidecarOut?.commit()
         return sidecar
     }
@@ -147,6 +175,65 @@ public enum Converter {
             writer.sync {}
             if let e = failure.withLock({ $0 }) { throw e }
         }
+    }
+
+    /// Variational streaming: windows of `VariationalDequantizer` over a sliding buffer of frames,
+    /// batched 8 at a time; writes values (and per-sample log q); returns the total log q in nats.
+    static func streamVariational(_ reader: SoundFileReader, model: DequantModel, range: DequantRange, key: NoiseKey,
+                                  threads: Int, type: ValueType, writer: ValueWriter, logQWriter: ValueWriter?) throws -> Double {
+        let ch = reader.info.channels
+        let frames = Int(reader.info.frames)
+        let vq = try VariationalDequantizer(model: model, range: range, key: key, channels: ch, threads: threads)
+        let windows = VariationalDequantizer.windows(frames: frames)
+        var buf: [UInt32] = []          // frames bufStart..<bufStart + buf.count / ch
+        var bufStart = 0
+        var readChunk = [UInt32](repeating: 0, count: 65536 * ch)
+        var total = 0.0
+        let k = model.binCount
+        let scale = range.scale(binCount: k), offset = range.offset(binCount: k)
+        var i = 0
+        while i < windows.count {
+            var j = i + 1
+            let len = windows[i].hi - windows[i].lo
+            while j < windows.count && j - i < 8 && windows[j].hi - windows[j].lo == len { j += 1 }
+            let group = Array(windows[i..<j])
+            // frames needed: group.first.lo ..< group.last.hi
+            let need = group.last!.hi
+            let drop = group.first!.lo - bufStart
+            if drop > 0 { buf.removeFirst(drop * ch); bufStart += drop }
+            while bufStart + buf.count / ch < need {
+                let n: Int
+                do { n = try readChunk.withUnsafeMutableBufferPointer { try reader.read(into: $0) } }
+                catch let e as SoundFileError { throw AudioDQError.soundFile(e) }
+                if n == 0 { throw AudioDQError.soundFile(.truncated(path: reader.path, expectedFrames: Int64(frames), gotFrames: Int64(bufStart + buf.count / ch))) }
+                buf.append(contentsOf: readChunk[0..<(n * ch)])
+            }
+            let coreLo = group.first!.coreLo, coreHi = group.last!.coreHi
+            let count = (coreHi - coreLo) * ch
+            var u = [Float](repeating: 0, count: count)
+            var lq = [Float](repeating: 0, count: count)
+            try buf.withUnsafeBufferPointer { b in
+                try u.withUnsafeMutableBufferPointer { up in
+                    try lq.withUnsafeMutableBufferPointer { lp in
+                        try vq.run(windows: group, bins: b, base: bufStart, u: up.baseAddress!, logq: lp.baseAddress!, outBase: coreLo)
+                    }
+                }
+            }
+            let first = (coreLo - bufStart) * ch
+            switch type {
+            case .float32:
+                let y = (0..<count).map { UniformDequantizer.place(bin: Int(buf[first + $0]), u: Double(u[$0]), offset: offset, scale: scale, as: Float.self) }
+                try y.withUnsafeBufferPointer { try writer.write($0) }
+            case .float64:
+                let y = (0..<count).map { UniformDequantizer.place(bin: Int(buf[first + $0]), u: Double(u[$0]), offset: offset, scale: scale, as: Double.self) }
+                try y.withUnsafeBufferPointer { try writer.write($0) }
+            }
+            for v in lq { total += Double(v) }
+            if let logQWriter { try lq.withUnsafeBufferPointer { try logQWriter.write($0) } }
+            i = j
+        }
+        // the reader must be at its end: a longer file than declared would be an error elsewhere
+        return total
     }
 
     /// Runs `body(lo, hi)` over `threads` contiguous slices of 0..<n (serially for one thread or

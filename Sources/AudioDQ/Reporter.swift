@@ -17,12 +17,38 @@ public struct ReportOptions: Sendable {
     public var streamName = ""
     public var config = DiagnosticsConfig()
     public var chunkFrames = 65536
+    /// `variational`: dequantize with the trained q of `modelPath` (or, with `dequantized`, judge
+    /// it as learned noise); the checks that hold for learned noise apply.
+    public var method: DequantMethod?
+    public var modelPath: String?
 
     public init(original: String) { self.original = original }
 }
 
 public enum Reporter {
     public static func run(_ o: ReportOptions) throws -> DiagnosticsReport {
+        if o.method == .variational && o.dequantized == nil {
+            // dequantize with q exactly as `convert --method variational` would, then judge that
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("audiodq-report-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            let info: SoundFileInfo
+            do { info = try SoundFileReader(path: o.original, raw: o.raw).info } catch { throw AudioDQError.soundFile(error) }
+            var c = ConvertOptions(input: o.original, output: tmp.appendingPathComponent(info.encoding.bits > 16 ? "y.f64" : "y.f32").path)
+            c.raw = o.raw
+            c.range = o.range
+            c.seed = o.seed
+            c.streamName = o.streamName
+            c.method = .variational
+            c.modelPath = o.modelPath
+            c.threads = 2
+            try Converter.run(c)
+            var r = o
+            r.dequantized = c.output
+            var report = try run(r)
+            report.dequantized = nil
+            return report
+        }
         let reader: SoundFileReader
         do { reader = try SoundFileReader(path: o.original, raw: o.raw) } catch { throw AudioDQError.soundFile(error) }
         let info = reader.info
@@ -54,6 +80,7 @@ public enum Reporter {
             precision = v.type == .float32 ? .float32 : .float64
             values = v
             if let m = sidecar?.dequantization.method { extra["method"] = m }
+            if let m = sidecar?.dequantization.model { extra["model"] = m }
             if let s = sidecar?.dequantization.seed { extra["seed"] = String(s) }
         } else {
             range = o.range ?? .unit
@@ -65,10 +92,15 @@ public enum Reporter {
             extra["method"] = "uniform"
             extra["seed"] = String(o.seed)
         }
+        var config = o.config
+        if o.method == .variational || extra["method"] == DequantMethod.variational.rawValue {
+            config.noiseKind = .learned
+            extra["method"] = DequantMethod.variational.rawValue
+        }
         var analyzers: [ChannelAnalyzer] = []
         do {
             for _ in 0..<ch {
-                analyzers.append(try ChannelAnalyzer(config: o.config, sampleRate: Double(info.sampleRate),
+                analyzers.append(try ChannelAnalyzer(config: config, sampleRate: Double(info.sampleRate),
                                                      binCount: k, range: range, precision: precision))
             }
         } catch { throw AudioDQError.invalidArgument("\(o.original): \(error)") }
@@ -119,7 +151,7 @@ public enum Reporter {
             }
         }
         return DiagnosticsReport(source: o.original, dequantized: o.dequantized, sampleRate: Double(info.sampleRate),
-                                 binCount: k, range: range, config: o.config, channels: reports, extra: extra)
+                                 binCount: k, range: range, config: config, channels: reports, extra: extra)
     }
 
     /// Writes `text` to `path` atomically (temporary file, then rename).

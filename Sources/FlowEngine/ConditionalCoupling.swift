@@ -19,7 +19,8 @@ public final class ConditionalCoupling {
     private let input = Workspace(), dInput = Workspace()
     private var acts: [Workspace] = []
     private var grads: [Workspace] = []
-    private let logS = Workspace(), scale = Workspace(), dh = Workspace()
+    let logS = Workspace()
+    private let scale = Workspace(), dh = Workspace()
     private var forwardShape: Shape? = nil
 
     public init(name: String, parity: Int, hidden: Int = 32, seed: UInt64) throws {

@@ -105,6 +105,35 @@ public final class NoiseFlow {
         forwardShape = shape
     }
 
+    /// Per-sample terms of log q(u | x) of the latest `forward`, in time order (B, T), summing to
+    /// each item's log q: sample t = 2j + c (half c, position j) gets
+    /// log base(eps[c, j]) − Σ_layers that transform half c of logS[j] − log σ'(z[c, j]).
+    /// Valid until the next `backward`.
+    public func logQPerSample(_ out: UnsafeMutablePointer<Float>) throws {
+        guard let shape = forwardShape else { throw FlowEngineError.backwardWithoutForward("NoiseFlow.logQPerSample") }
+        let H = shape.time
+        let eps = zs[0].pointer, z = zs[couplings.count].pointer
+        for b in 0..<shape.batch {
+            for c in 0..<2 {
+                let row = (b * 2 + c) * H
+                for j in 0..<H {
+                    let e = eps[row + j]
+                    var v: Float
+                    switch configuration.base {
+                    case .standardNormal: v = -0.5 * e * e - BaseDistribution.halfLog2Pi
+                    case .standardLogistic:
+                        let a = abs(e)
+                        v = -a - 2 * Foundation.log1pf(Foundation.expf(-a))
+                    }
+                    for cp in couplings where cp.parity == 1 - c { v -= cp.logS.pointer[b * H + j] }
+                    let a = abs(z[row + j])
+                    v += a + 2 * Foundation.log1pf(Foundation.expf(-a))
+                    out[b * 2 * H + 2 * j + c] = v
+                }
+            }
+        }
+    }
+
     /// Backward of the latest `forward` for dL/du (B, T) and dL/dlogq (B): accumulates the
     /// parameters' gradients.
     public func backward(dU: UnsafePointer<Float>, dLogq: UnsafePointer<Float>) throws {

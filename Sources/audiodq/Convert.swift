@@ -41,6 +41,15 @@ struct Convert: ParsableCommand {
     @Option(help: "Noise seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Noise: uniform, or variational (u drawn from a trained q(u|x), needs --model).")
+    var method: MethodArgument = .uniform
+
+    @Option(help: "Trained variational model (.dqm) for --method variational.")
+    var model: String?
+
+    @Option(help: "Variational: also write log q(u|x) per sample as raw float32 (nats, interleaved).")
+    var logQ: String?
+
     @Option(name: .customLong("key"), help: "Noise stream name (FNV-1a 64 hashed into the noise key).")
     var streamName: String = ""
 
@@ -70,6 +79,8 @@ struct Convert: ParsableCommand {
         guard chunkFrames >= 1 else { throw ValidationError("--chunk-frames must be at least 1") }
         _ = try parseRaw(raw)
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if method == .variational && model == nil { throw ValidationError("--method variational needs --model M") }
+        if method == .uniform && (model != nil || logQ != nil) { throw ValidationError("--model and --log-q go with --method variational") }
         if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N, e.g. 0/4") }
     }
 
@@ -89,6 +100,9 @@ struct Convert: ParsableCommand {
         o.seed = seed
         o.streamName = streamName
         o.sidecarPath = sidecar
+        o.method = method.value
+        o.modelPath = model
+        o.logQPath = logQ
         o.threads = threads
         o.chunkFrames = chunkFrames
         o.force = force
@@ -108,6 +122,8 @@ struct Convert: ParsableCommand {
         o.jobs = jobs
         o.shard = shard.flatMap(Shard.init)
         o.force = force
+        o.method = method.value
+        o.modelPath = model
         let bar = ProgressPrinter(quiet: quiet)
         let s = try reportingErrors { try BatchConverter.run(o) { bar.update($0) } }
         bar.finish()

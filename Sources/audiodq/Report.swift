@@ -22,6 +22,12 @@ struct Report: ParsableCommand {
     @Option(help: "Range of --dequantized when it has no sidecar; the range to dequantize with otherwise.")
     var range: DequantRangeArgument?
 
+    @Option(help: "Noise the report judges: uniform, or variational (learned: only containment, spurs and edge pile-up apply).")
+    var method: MethodArgument?
+
+    @Option(help: "Trained variational model (.dqm) to dequantize with, for --method variational.")
+    var model: String?
+
     @Option(help: "Noise seed when dequantizing here.")
     var seed: UInt64 = 0
 
@@ -62,6 +68,9 @@ struct Report: ParsableCommand {
         if let block, block < 2 { throw ValidationError("--block must be at least 2") }
         guard alpha > 0, alpha < 0.5 else { throw ValidationError("--alpha must be in (0, 0.5)") }
         _ = try parseRaw(raw)
+        if method == .variational && model == nil && dequantized == nil {
+            throw ValidationError("--method variational needs --model M (or --dequantized Y)")
+        }
     }
 
     func run() throws {
@@ -72,6 +81,8 @@ struct Report: ParsableCommand {
         o.dtype = dtype?.value
         o.seed = seed
         o.streamName = streamName
+        o.method = method?.value
+        o.modelPath = model
         o.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
         let inputs = [original] + (dequantized.map { [$0] } ?? [])
         let report = try reportingErrors { () throws -> DiagnosticsReport in

@@ -1,0 +1,124 @@
+import Foundation
+import DiscreteAudio
+import FlowEngine
+
+/// Variational dequantization of whole files with a trained q(u | x), in fixed windows.
+///
+/// The file is cut into cores of `core` frames (a fixed grid from frame 0); each core is computed
+/// in a window that adds `context` frames on both sides (clipped at the file's ends), which covers
+/// q's receptive field (4 couplings × dilations 1+2+4 on the half-rate grid: 56 samples for the
+/// reference), so a core's u does not depend on where the file was cut: no block-edge artifacts.
+/// Base noise ε is counter-based, keyed by the interleaved sample index (frame·channels + channel):
+/// Gaussian by Box–Muller from two 26-bit uniforms of bits(i), logistic as log(r/(1−r)). Windows
+/// are batched (and split over threads) without changing any item's arithmetic, so the output
+/// depends only on (model, seed, stream, file), not on threads. Values are placed with the same
+/// top guard as uniform noise: every value decodes to its code.
+public final class VariationalDequantizer {
+    public static let core = 16384
+    public static let context = 256
+
+    public let model: DequantModel
+    public let range: DequantRange
+    public let rng: CounterRNG
+    public let channels: Int
+    private let noise: NoiseFlow
+
+    public init(model: DequantModel, range: DequantRange, key: NoiseKey, channels: Int, threads: Int) throws {
+        guard let noise = model.noise else {
+            throw DequantizationError.wrongMethod(path: "model", expected: .variational, found: .uniform)
+        }
+        self.model = model
+        self.noise = noise
+        self.range = range
+        self.rng = CounterRNG(key: key)
+        self.channels = channels
+        BLAS.setThreads(1)
+        noise.workers = max(1, threads)
+    }
+
+    /// ε for interleaved sample index i.
+    @inline(__always)
+    func eps(_ i: Int) -> Float {
+        let h = rng.bits(UInt64(i))
+        switch noise.configuration.base {
+        case .standardNormal:
+            let r1 = (Double(h >> 38) + 0.5) * 0x1p-26, r2 = Double((h >> 12) & 0x3FF_FFFF) * 0x1p-26
+            return Float((-2 * Foundation.log(r1)).squareRoot() * Foundation.cos(2 * Double.pi * r2))
+        case .standardLogistic:
+            let r = (Double(h >> 11) + 0.5) * 0x1p-53
+            return Float(Foundation.log(r) - Foundation.log1p(-r))
+        }
+    }
+
+    /// A window: frames lo..<hi of the file (hi − lo even), whose frames core..<coreEnd are kept.
+    public struct Window: Sendable {
+        public var lo: Int, hi: Int, coreLo: Int, coreHi: Int
+    }
+
+    /// The windows of a file of `frames` frames.
+    public static func windows(frames: Int) -> [Window] {
+        var out: [Window] = []
+        var c = 0
+        while c < frames {
+            let ce = min(frames, c + core)
+            let lo = max(0, c - context)
+            var hi = min(frames, ce + context)
+            if (hi - lo) % 2 == 1 { hi = hi < frames ? hi + 1 : hi }
+            out.append(Window(lo: lo, hi: hi, coreLo: c, coreHi: ce))
+            c = ce
+        }
+        return out
+    }
+
+    /// Computes u and per-sample log q for a batch of windows of equal length over `bins`
+    /// (interleaved frames, starting at frame `base`). Writes the cores' u and log q into
+    /// `u`/`logq` (interleaved, indexed from frame `outBase`). Odd-length windows (only possible
+    /// for a whole file of odd length) are padded with one repeated last frame.
+    public func run(windows: [Window], bins: UnsafeBufferPointer<UInt32>, base: Int,
+                    u: UnsafeMutablePointer<Float>, logq: UnsafeMutablePointer<Float>, outBase: Int) throws {
+        guard let first = windows.first else { return }
+        let len0 = first.hi - first.lo
+        let t = len0 + (len0 & 1)
+        let items = windows.count * channels
+        let k = Float(model.binCount)
+        var e = [Float](repeating: 0, count: items * t)
+        var c = [Float](repeating: 0, count: items * t)
+        for (w, win) in windows.enumerated() {
+            precondition(win.hi - win.lo == len0)
+            for ch in 0..<channels {
+                let item = w * channels + ch
+                for j in 0..<t {
+                    let f = min(win.lo + j, win.hi - 1)
+                    let x = bins[(f - base) * channels + ch]
+                    c[item * t + j] = Float(x) * (2 / k) - 1
+                    // ε layout (B, 2, T/2): even samples first, then odd
+                    e[item * t + (j & 1) * (t / 2) + j / 2] = eps((win.lo + j) * channels + ch)
+                }
+            }
+        }
+        var uw = [Float](repeating: 0, count: items * t)
+        var lqItem = [Float](repeating: 0, count: items)
+        var lq = [Float](repeating: 0, count: items * t)
+        try e.withUnsafeBufferPointer { ep in
+            try c.withUnsafeBufferPointer { cp in
+                try uw.withUnsafeMutableBufferPointer { up in
+                    try lqItem.withUnsafeMutableBufferPointer { lp in
+                        try noise.forward(eps: ep.baseAddress!, condition: cp.baseAddress!, batch: items, length: t,
+                                          u: up.baseAddress!, logq: lp.baseAddress!)
+                    }
+                }
+            }
+        }
+        try lq.withUnsafeMutableBufferPointer { try noise.logQPerSample($0.baseAddress!) }
+        for (w, win) in windows.enumerated() {
+            for ch in 0..<channels {
+                let item = w * channels + ch
+                for f in win.coreLo..<win.coreHi {
+                    let j = f - win.lo
+                    u[(f - outBase) * channels + ch] = uw[item * t + j]
+                    logq[(f - outBase) * channels + ch] = lq[item * t + j]
+                }
+            }
+        }
+    }
+}
