@@ -53,6 +53,12 @@ public final class VariationalDequantizer {
     /// A window: frames lo..<hi of the file (hi − lo even), whose frames core..<coreEnd are kept.
     public struct Window: Sendable {
         public var lo: Int, hi: Int, coreLo: Int, coreHi: Int
+        public init(lo: Int, hi: Int, coreLo: Int, coreHi: Int) {
+            self.lo = lo
+            self.hi = hi
+            self.coreLo = coreLo
+            self.coreHi = coreHi
+        }
     }
 
     /// The windows of a file of `frames` frames.

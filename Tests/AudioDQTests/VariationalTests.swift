@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+@Suite(.serialized) struct VariationalTests {
+    static let small = ["--flow-steps", "2", "--hidden", "8", "--q-hidden", "8", "--segment", "256", "--batch", "4", "--threads", "1"]
+
+    func trainedModel(_ dir: TempDir, base: String = "logistic", data: String = "speech-u8.wav") throws -> String {
+        let m = dir.file("v-\(base).dqm")
+        let r = try CLI.run(["train", fixture(data), "--model", m, "--method", "variational", "--q-base", base, "--steps", "8", "-q"] + Self.small)
+        #expect(r.status == 0, "\(r.stderr)")
+        return m
+    }
+
+    @Test(arguments: ["logistic", "gaussian"])
+    func convertKeepsTheContractAndDoesNotDependOnThreads(_ base: String) throws {
+        let dir = try TempDir()
+        let model = try trainedModel(dir, base: base)
+        let source = try readBins(fixture("speech-u8.wav"))
+        for range in ["unit", "symmetric"] {
+            for ext in ["f32", "f64"] {
+                let out = dir.file("y-\(range).\(ext)")
+                let r = try CLI.run(["convert", fixture("speech-u8.wav"), out, "--method", "variational", "--model", model,
+                                     "--range", range, "--threads", "2", "--log-q", out + ".lq", "-q"])
+                #expect(r.status == 0, "\(r.stderr)")
+                let reader = try ValueReader(path: out, channels: 1)
+                var v = [Double](repeating: 0, count: reader.count)
+                _ = try v.withUnsafeMutableBufferPointer { try reader.read(into: $0) }
+                let rr = DequantRange(rawValue: range)!
+                #expect(zip(v, source.bins).allSatisfy { rr.bin(of: $0, binCount: 256) == Int($1) })
+                let sc = try Sidecar.load(path: out + ".json")
+                #expect(sc.dequantization.method == "variational" && sc.dequantization.model == model)
+                let lq = try bytes(out + ".lq")
+                #expect(lq.count == source.bins.count * 4)
+                let total = lq.withUnsafeBytes { $0.bindMemory(to: Float.self).reduce(0.0) { $0 + Double($1) } }
+                #expect(abs(total - sc.dequantization.logQTotalNats!) < 1e-3 * max(1, abs(total)))
+            }
+        }
+        let one = dir.file("t1.f32")
+        #expect(try CLI.run(["convert", fixture("speech-u8.wav"), one, "--method", "variational", "--model", model, "--threads", "1", "-q"]).status == 0)
+        let two = dir.file("t2.f32")
+        #expect(try CLI.run(["convert", fixture("speech-u8.wav"), two, "--method", "variational", "--model", model, "--threads", "2", "-q"]).status == 0)
+        #expect(try bytes(one) == bytes(two))
+    }
+
+    /// The window grid gives (to float rounding) the u of one window over the whole file, also
+    /// next to the window edges: the context covers q's receptive field.
+    @Test func windowsMatchAWholeFileWindow() throws {
+        let dir = try TempDir()
+        let model = try DequantModel.load(path: try trainedModel(dir))
+        let bins = try readBins(fixture("speech-u8.wav")).bins
+        let n = bins.count
+        #expect(VariationalDequantizer.windows(frames: n).count == 3)
+        let vq = try VariationalDequantizer(model: model, range: .unit, key: NoiseKey(seed: 1), channels: 1, threads: 1)
+        var uGrid = [Float](repeating: 0, count: n), lqGrid = uGrid, uWhole = uGrid, lqWhole = uGrid
+        try bins.withUnsafeBufferPointer { b in
+            for w in VariationalDequantizer.windows(frames: n) {
+                try uGrid.withUnsafeMutableBufferPointer { u in
+                    try lqGrid.withUnsafeMutableBufferPointer { l in
+                        try vq.run(windows: [w], bins: b, base: 0, u: u.baseAddress!, logq: l.baseAddress!, outBase: 0)
+                    }
+                }
+            }
+            let whole = VariationalDequantizer.Window(lo: 0, hi: n, coreLo: 0, coreHi: n)
+            try uWhole.withUnsafeMutableBufferPointer { u in
+                try lqWhole.withUnsafeMutableBufferPointer { l in
+                    try vq.run(windows: [whole], bins: b, base: 0, u: u.baseAddress!, logq: l.baseAddress!, outBase: 0)
+                }
+            }
+        }
+        let worst = zip(uGrid, uWhole).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-5, "largest u difference \(worst)")
+    }
+
+    @Test func reportJudgesLearnedNoiseByItsChecks() throws {
+        let dir = try TempDir()
+        let model = try trainedModel(dir)
+        let r = try CLI.run(["report", fixture("speech-u8.wav"), "--method", "variational", "--model", model, "--json", dir.file("r.json"), "--check"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: bytes(dir.file("r.json"))) as! [String: Any]
+        let checks = ((obj["channels"] as! [[String: Any]])[0]["checks"] as! [[String: Any]])
+        let applying = Set(checks.filter { $0["applies"] as! Bool }.map { $0["name"] as! String })
+        #expect(applying == ["containment", "edge-mass", "tonal-spur", "block-spur"])
+    }
+
+    @Test func wrongModelsAreClearErrors() throws {
+        let dir = try TempDir()
+        let uniform = dir.file("u.dqm")
+        #expect(try CLI.run(["train", fixture("speech-u8.wav"), "--model", uniform, "--steps", "2", "-q"] + Self.small).status == 0)
+        let a = try CLI.run(["convert", fixture("speech-u8.wav"), dir.file("o.f32"), "--method", "variational", "--model", uniform])
+        #expect(a.status == 1 && a.stderr.contains("uniform") && !FileManager.default.fileExists(atPath: dir.file("o.f32")), "\(a.stderr)")
+        let v = try trainedModel(dir)
+        let b = try CLI.run(["convert", fixture("speech-s16.wav"), dir.file("o.f32"), "--method", "variational", "--model", v])
+        #expect(b.status == 1 && b.stderr.contains("K = 256"), "\(b.stderr)")
+        #expect(try CLI.run(["convert", fixture("speech-u8.wav"), dir.file("o.f32"), "--method", "variational"]).status == 64)
+        let r = try CLI.run(["train", fixture("speech-u8.wav"), "--model", uniform, "--method", "variational", "--resume", "--steps", "4"] + Self.small)
+        #expect(r.status == 1 && r.stderr.contains("uniform"), "\(r.stderr)")
+    }
+}
