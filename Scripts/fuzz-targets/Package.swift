@@ -7,9 +7,10 @@ let package = Package(
     name: "audiodq-fuzz",
     dependencies: [.package(name: "audiodq", path: "../..")],
     targets: [
-        .executableTarget(name: "FuzzSidecar", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
-        .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
-        .executableTarget(name: "FuzzValues", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
-        .executableTarget(name: "FuzzCheckpoint", dependencies: [.product(name: "AudioDQ", package: "audiodq")]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzSidecar", dependencies: ["FuzzDriver", .product(name: "AudioDQ", package: "audiodq")]),
+        .executableTarget(name: "FuzzManifest", dependencies: ["FuzzDriver", .product(name: "AudioDQ", package: "audiodq")]),
+        .executableTarget(name: "FuzzValues", dependencies: ["FuzzDriver", .product(name: "AudioDQ", package: "audiodq")]),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzDriver", .product(name: "AudioDQ", package: "audiodq")]),
     ]
 )

@@ -1,4 +1,5 @@
 import AudioDQ
+import FuzzDriver
 import Foundation
 
 /// Checkpoint files (.dqm): must load or throw (bad magic, version, CRC, shapes), never crash.
@@ -14,15 +15,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with main = FuzzCheckpoint_main; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ body: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt
 
 @_cdecl("FuzzCheckpoint_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var c = argc
-    var v = argv
-    return LLVMFuzzerRunDriver(&c, &v, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }

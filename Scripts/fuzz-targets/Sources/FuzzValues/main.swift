@@ -1,4 +1,5 @@
 import AudioDQ
+import FuzzDriver
 import Foundation
 
 /// The readers `restore` and `report` use: .npy headers (parsed from memory) and whole .npy/.f32
@@ -21,15 +22,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with main = FuzzValues_main; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ body: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt
 
 @_cdecl("FuzzValues_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var c = argc
-    var v = argv
-    return LLVMFuzzerRunDriver(&c, &v, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
