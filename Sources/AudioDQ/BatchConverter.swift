@@ -130,7 +130,7 @@ public enum BatchConverter {
                 record.status = .skipped
                 record.frames = sc.source.frames
                 record.binCount = sc.source.binCount
-                record.sha256 = try FileHasher.hash(path: item.output)
+                record.sha256 = try FileHasher.hash(path: item.output)   // verified, not trusted from the sidecar
                 return (record, 0)
             }
             var c = ConvertOptions(input: item.source, output: item.output)
@@ -149,7 +149,7 @@ public enum BatchConverter {
             record.status = .ok
             record.frames = sc.source.frames
             record.binCount = sc.source.binCount
-            record.sha256 = try FileHasher.hash(path: item.output)
+            record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: item.output)
             return (record, sc.source.frames * sc.source.channels)
         } catch {
             record.status = .failed
@@ -183,19 +183,14 @@ public enum BatchConverter {
         return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Takes the exclusive claim file of an output; false when a live run holds it.
-    /// The claim is created whole (written under a temporary name, then hard-linked to its name,
-    /// which fails if it exists), so a killed run never leaves an empty claim. A claim left by a
-    /// dead process of this host is taken over.
+    /// Takes the exclusive claim of an output; false when a live run holds it. The claim is a
+    /// symbolic link `OUT.audiodq-claim` → "HOST PID": creating a symlink is atomic and carries its
+    /// content, so a killed run never leaves an empty claim, and it costs one metadata operation.
+    /// A claim left by a dead process of this host is taken over.
     static func claim(_ output: String) throws -> Bool {
         let path = output + claimSuffix
-        let tmp = try AtomicOutput(path: path + ".new", force: true)
-        let fd = try FileDescriptor(writing: tmp.writePath, create: true, reportAs: path)
-        try Array("\(hostName) \(getpid())\n".utf8).withUnsafeBytes { try fd.write($0) }
-        try fd.close()
-        defer { tmp.abort() }
         for _ in 0..<2 {
-            if link(tmp.writePath, path) == 0 { return true }
+            if symlink("\(hostName) \(getpid())", path) == 0 { return true }
             guard errno == EEXIST else {
                 throw AudioDQError.cannotWrite(path: output, reason: String(cString: strerror(errno)))
             }
@@ -205,10 +200,16 @@ public enum BatchConverter {
         return false
     }
 
+    static func claimOwner(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 512)
+        let n = readlink(path, &buf, 511)
+        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        // a regular file written by an older version
+        return FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
     static func isStale(claim path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            return false
-        }
+        guard let text = claimOwner(path) else { return false }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count == 2, String(parts[0]) == hostName, let pid = Int32(parts[1]) else { return false }
         return !processAlive(pid)

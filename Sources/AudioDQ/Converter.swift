@@ -86,7 +86,8 @@ public enum Converter {
                                               writer: writer, logQWriter: lqWriter)
             try lqWriter?.close()
         } else {
-            let chunk = o.chunkFrames * info.channels
+            // buffers no larger than the file: short files do not pay for a full chunk
+            let chunk = max(1, min(o.chunkFrames, frames)) * info.channels
             switch type {
             case .float32:
                 try stream(reader, chunk: chunk, threads: o.threads, as: Float.self,
@@ -103,7 +104,8 @@ public enum Converter {
             source: .init(path: o.input, sha256: try o.sourceSHA256 ?? hasher!.value(), container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames),
-            output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels]),
+            output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],
+                          sha256: out.isStream ? nil : try writer.digest()),
             dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
                                   streamName: o.streamName, generator: "wyrand-counter",
                                   encode: range.encodeFormula, decode: range.decodeFormula,

@@ -22,11 +22,13 @@ final class FileHasher: @unchecked Sendable {
     static func hash(path: String) throws -> String {
         let fd = try FileDescriptor(reading: path)
         var sha = SourceHash()
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        // 256 KiB, not zero-filled: many short files must not each pay for a large fresh buffer
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
+        defer { buf.deallocate() }
         while true {
-            let n = try buf.withUnsafeMutableBytes { (p) throws in try fd.read(into: p) }
+            let n = try fd.read(into: buf)
             if n == 0 { break }
-            buf.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            sha.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
         }
         return sha.finalizeHex()
     }

@@ -23,6 +23,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
         /// "interleaved": value i·channels + c is frame i of channel c; little-endian.
         public var layout: String
         public var shape: [Int]
+        /// SHA-256 of the output file (absent for device/FIFO outputs).
+        public var sha256: String?
     }
 
     public struct Dequantization: Codable, Sendable, Equatable {

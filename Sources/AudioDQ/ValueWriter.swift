@@ -13,6 +13,8 @@ final class ValueWriter {
     let type: ValueType
     private let sink: Sink
     private let reportPath: String
+    private let writePath: String
+    private var hash = SourceHash()
 
     /// Creates the file. For `npy`, `frames` and `channels` fix the header's shape.
     init(output: AtomicOutput, format: ValueFormat, type: ValueType, frames: Int, channels: Int,
@@ -20,12 +22,15 @@ final class ValueWriter {
         self.format = format
         self.type = type
         self.reportPath = output.finalPath
+        self.writePath = output.writePath
         switch format {
         case .f32, .f64, .npy:
             let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
             if format == .npy {
                 let header = NpyHeader(type: type, shape: channels == 1 ? [frames] : [frames, channels])
-                try header.encoded().withUnsafeBytes { (p) throws in try fd.write(p) }
+                let bytes = header.encoded()
+                hash.update(bytes)
+                try bytes.withUnsafeBytes { (p) throws in try fd.write(p) }
             }
             sink = .file(fd)
         case .wav:
@@ -42,7 +47,9 @@ final class ValueWriter {
     func write(_ values: UnsafeBufferPointer<Float>) throws {
         precondition(type == .float32)
         switch sink {
-        case .file(let fd): try fd.write(UnsafeRawBufferPointer(values))
+        case .file(let fd):
+            hash.update(UnsafeRawBufferPointer(values))
+            try fd.write(UnsafeRawBufferPointer(values))
         case .wav(let f):
             do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
         }
@@ -51,7 +58,9 @@ final class ValueWriter {
     func write(_ values: UnsafeBufferPointer<Double>) throws {
         precondition(type == .float64)
         switch sink {
-        case .file(let fd): try fd.write(UnsafeRawBufferPointer(values))
+        case .file(let fd):
+            hash.update(UnsafeRawBufferPointer(values))
+            try fd.write(UnsafeRawBufferPointer(values))
         case .wav(let f):
             do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
         }
@@ -62,6 +71,15 @@ final class ValueWriter {
         case .file(let fd): try fd.close()
         case .wav(let f):
             do { try f.close() } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
+        }
+    }
+
+    /// SHA-256 of the bytes written, after `close()`: hashed on the way out for raw and .npy
+    /// files; a WAV (whose header libsndfile writes) is read back once.
+    func digest() throws -> String {
+        switch sink {
+        case .file: return hash.finalizeHex()
+        case .wav: return try FileHasher.hash(path: writePath)
         }
     }
 

@@ -70,6 +70,11 @@ import Testing
         #expect(sc.dequantization.decode == "x = floor(y * K)")
         #expect(sc.output.dtype == .float32 && sc.output.format == .f32 && sc.output.layout == "interleaved")
         #expect(sc.output.shape == [33978, 1])
+        #expect(sc.output.sha256 == sha256Hex(try bytes(dir.file("o.f32"))))
+        try Converter.run(ConvertOptions(input: fixture("speech.wav"), output: dir.file("o.wav")))
+        try Converter.run(ConvertOptions(input: fixture("speech.wav"), output: dir.file("o.npy")))
+        #expect(try Sidecar.load(path: dir.file("o.wav.json")).output.sha256 == sha256Hex(try bytes(dir.file("o.wav"))))
+        #expect(try Sidecar.load(path: dir.file("o.npy.json")).output.sha256 == sha256Hex(try bytes(dir.file("o.npy"))))
     }
 
     @Test func sha256KnownAnswers() {
