@@ -191,3 +191,44 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("array/manifest-3-of-4.jsonl")))
     }
 }
+
+@Suite struct DiskFullTests {
+    /// A batch into a 300 KiB tmpfs: the files that fit are complete, the rest fail with "No space
+    /// left on device" and leave nothing behind, and the run says so with exit code 1.
+    @Test func diskFullMidRunKeepsNoTruncatedOutput() throws {
+        let dir = try TempDir()
+        let input = try BatchTests().corpus(dir, copies: 1)
+        let mnt = dir.file("tiny")
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=300k", "tmpfs", mnt]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "this test mounts a small tmpfs and needs root")
+        defer {
+            let u = Process()
+            u.executableURL = URL(fileURLWithPath: "/bin/umount")
+            u.arguments = [mnt]
+            try? u.run()
+            u.waitUntilExit()
+        }
+        let r = try CLI.run(["convert", input, mnt + "/out", "--jobs", "2", "-q"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("No space left on device"), "\(r.stderr)")
+        let records = try BatchTests().manifest(mnt + "/out/manifest-all.jsonl")
+        #expect(records.count == 8)
+        #expect(records.contains { $0.status == .ok } && records.contains { $0.status == .failed })
+        for rec in records {
+            switch rec.status {
+            case .ok:
+                let sc = try Sidecar.load(path: rec.output + ".json")
+                #expect(try bytes(rec.output).count == sc.source.frames * sc.source.channels * 4)
+            default:
+                #expect(!FileManager.default.fileExists(atPath: rec.output), "\(rec.output) left behind")
+            }
+        }
+        let leftovers = FileManager.default.enumerator(atPath: mnt)!.compactMap { $0 as? String }.filter { $0.contains(AtomicOutput.tempMarker) }
+        #expect(leftovers.isEmpty)
+    }
+}
