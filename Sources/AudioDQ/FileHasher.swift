@@ -22,8 +22,10 @@ final class FileHasher: @unchecked Sendable {
     static func hash(path: String) throws -> String {
         let fd = try FileDescriptor(reading: path)
         var sha = SourceHash()
-        // 256 KiB, not zero-filled: many short files must not each pay for a large fresh buffer
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
+        // 64 KiB, not zero-filled, below malloc's mmap threshold: many short files hashed from
+        // several threads must not each map and unmap a buffer (unmapping shoots down the TLBs of
+        // the other cores)
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
         defer { buf.deallocate() }
         while true {
             let n = try fd.read(into: buf)

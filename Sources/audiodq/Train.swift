@@ -128,6 +128,11 @@ struct Train: ParsableCommand {
         o.resume = resume
         o.force = force
         signal(SIGINT) { _ in Training.interrupted.store(true, ordering: .relaxed) }
+        // a parent may have started us with SIGINT blocked (the mask is inherited): unblock it
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let terminal = isatty(2) == 1
         var lastLine = 0.0
         let s = try reportingErrors {

@@ -107,3 +107,29 @@ import Testing
         #expect(e.status == 0, "\(e.stderr)")
     }
 }
+
+@Suite struct InterruptTests {
+    /// Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume continues from it.
+    @Test func sigintSavesACheckpointThatResumes() throws {
+        let dir = try TempDir()
+        let model = dir.file("int.dqm")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["train", fixture("speech.wav"), "--model", model, "--steps", "100000", "-q", "--checkpoint-every", "0"]
+            + TrainingTests().small
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 130, "\(text)")
+        #expect(text.contains("interrupted at step") && text.contains("--resume"), "\(text)")
+        let m = try DequantModel.load(path: model)
+        #expect(m.step > 0 && m.step < 100000)
+        let r = try CLI.run(["train", fixture("speech.wav"), "--model", model, "--steps", "\(m.step + 3)", "--resume", "-q"] + TrainingTests().small)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try DequantModel.load(path: model).step == m.step + 3)
+    }
+}
