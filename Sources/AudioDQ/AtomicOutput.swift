@@ -82,6 +82,15 @@ public final class AtomicOutput {
         if !isStream { unlink(writePath) }
     }
 
+    /// Writes `data` to `path` under a temporary name and renames it into place.
+    public static func write(_ data: [UInt8], to path: String, force: Bool, inputs: [String] = []) throws {
+        let out = try AtomicOutput(path: path, force: force, inputs: inputs)
+        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: path)
+        try data.withUnsafeBytes { try fd.write($0) }
+        try fd.close()
+        try out.commit()
+    }
+
     /// True for a file name audiodq used as a temporary output name.
     public static func isLeftover(_ name: String) -> Bool {
         name.hasPrefix(".") && name.contains(tempMarker)

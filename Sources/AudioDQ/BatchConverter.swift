@@ -251,10 +251,6 @@ public enum BatchConverter {
             data.append(try e.encode(r))
             data.append(0x0A)
         }
-        let out = try AtomicOutput(path: path, force: true)
-        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: path)
-        try data.withUnsafeBytes { try fd.write($0) }
-        try fd.close()
-        try out.commit()
+        try AtomicOutput.write([UInt8](data), to: path, force: true)
     }
 }

@@ -154,12 +154,8 @@ public enum Reporter {
                                  binCount: k, range: range, config: config, channels: reports, extra: extra)
     }
 
-    /// Writes `text` to `path` atomically (temporary file, then rename).
+    /// Writes a report file atomically (temporary file, then rename).
     public static func writeAtomically(_ data: Data, to path: String, inputs: [String]) throws {
-        let out = try AtomicOutput(path: path, force: true, inputs: inputs)
-        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: path)
-        try data.withUnsafeBytes { try fd.write($0) }
-        try fd.close()
-        try out.commit()
+        try AtomicOutput.write([UInt8](data), to: path, force: true, inputs: inputs)
     }
 }
