@@ -46,23 +46,22 @@ final class ValueWriter {
 
     func write(_ values: UnsafeBufferPointer<Float>) throws {
         precondition(type == .float32)
-        switch sink {
-        case .file(let fd):
-            hash.update(UnsafeRawBufferPointer(values))
-            try fd.write(UnsafeRawBufferPointer(values))
-        case .wav(let f):
-            do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
-        }
+        try write(UnsafeRawBufferPointer(values)) { (f) throws(SoundFileError) in try f.write(values) }
     }
 
     func write(_ values: UnsafeBufferPointer<Double>) throws {
         precondition(type == .float64)
+        try write(UnsafeRawBufferPointer(values)) { (f) throws(SoundFileError) in try f.write(values) }
+    }
+
+    /// Raw and .npy files take the bytes (hashed on the way); a WAV takes them through libsndfile.
+    private func write(_ bytes: UnsafeRawBufferPointer, wav: (FloatSoundFile) throws(SoundFileError) -> Void) throws {
         switch sink {
         case .file(let fd):
-            hash.update(UnsafeRawBufferPointer(values))
-            try fd.write(UnsafeRawBufferPointer(values))
+            hash.update(bytes)
+            try fd.write(bytes)
         case .wav(let f):
-            do { try f.write(values) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
+            do { try wav(f) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
         }
     }
 
