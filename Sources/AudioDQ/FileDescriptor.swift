@@ -58,6 +58,13 @@ final class FileDescriptor {
         return done
     }
 
+    /// Reserves `bytes` for the file (posix_fallocate); file systems without it are left alone.
+    func preallocate(_ bytes: Int64) throws {
+        guard bytes > 0 else { return }
+        let rc = posix_fallocate(fd, 0, off_t(bytes))
+        if rc == ENOSPC { throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(rc))) }
+    }
+
     func close() throws {
         guard fd >= 0 else { return }
         let rc = Glibc.close(fd)

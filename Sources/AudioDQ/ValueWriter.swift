@@ -26,6 +26,12 @@ final class ValueWriter {
         switch format {
         case .f32, .f64, .npy:
             let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+            if !output.isStream {
+                // reserve the whole file at once: fewer block allocations while writing, and a full
+                // disk is found before any sample is written
+                let bytes = Int64(frames) * Int64(channels) * Int64(type.byteWidth) + (format == .npy ? 128 : 0)
+                try fd.preallocate(bytes)
+            }
             if format == .npy {
                 let header = NpyHeader(type: type, shape: channels == 1 ? [frames] : [frames, channels])
                 let bytes = header.encoded()
