@@ -131,12 +131,12 @@ public enum Converter {
 
     /// The streaming loop: read a chunk of bins, dequantize it (sliced over threads), write it.
     /// `dequantize(bins, firstIndex, out)` fills `out` for sample indices firstIndex..<firstIndex+count.
-    /// With more than one thread, writing chunk k overlaps reading and dequantizing chunk k + 1
-    /// (two buffers, a writer thread): the write system calls are a large share of the work.
+    /// Writing chunk k overlaps reading and dequantizing chunk k + 1 (two buffers, a writer
+    /// thread): the write system calls are a large share of the work.
     static func stream<T>(_ reader: SoundFileReader, chunk: Int, threads: Int, as: T.Type,
                           dequantize: (UnsafeBufferPointer<UInt32>, Int, UnsafeMutableBufferPointer<T>) -> Void,
                           write: (UnsafeBufferPointer<T>) throws -> Void) throws {
-        let slots = threads > 1 ? 2 : 1
+        let slots = 2
         let bins = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunk)
         let values = (0..<slots).map { _ in UnsafeMutableBufferPointer<T>.allocate(capacity: chunk) }
         defer { bins.deallocate(); values.forEach { $0.deallocate() } }
@@ -162,14 +162,9 @@ public enum Converter {
                                UnsafeMutableBufferPointer(rebasing: out[lo..<hi]))
                 }
                 let piece = UncheckedBox(UnsafeBufferPointer(rebasing: out[0..<n]))
-                if slots == 1 {
-                    defer { free.signal() }
-                    try box.value(piece.value)
-                } else {
-                    writer.async {
-                        do { try box.value(piece.value) } catch { failure.withLock { $0 = $0 ?? error } }
-                        free.signal()
-                    }
+                writer.async {
+                    do { try box.value(piece.value) } catch { failure.withLock { $0 = $0 ?? error } }
+                    free.signal()
                 }
                 index += n
                 k += 1
