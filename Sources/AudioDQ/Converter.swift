@@ -136,7 +136,8 @@ public enum Converter {
     static func stream<T>(_ reader: SoundFileReader, chunk: Int, threads: Int, as: T.Type,
                           dequantize: (UnsafeBufferPointer<UInt32>, Int, UnsafeMutableBufferPointer<T>) -> Void,
                           write: (UnsafeBufferPointer<T>) throws -> Void) throws {
-        let slots = 2
+        // a writer thread pays only when there is more than one chunk to overlap
+        let slots = Int(reader.info.frames) * reader.info.channels > chunk ? 2 : 1
         let bins = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunk)
         let values = (0..<slots).map { _ in UnsafeMutableBufferPointer<T>.allocate(capacity: chunk) }
         defer { bins.deallocate(); values.forEach { $0.deallocate() } }
@@ -162,9 +163,14 @@ public enum Converter {
                                UnsafeMutableBufferPointer(rebasing: out[lo..<hi]))
                 }
                 let piece = UncheckedBox(UnsafeBufferPointer(rebasing: out[0..<n]))
-                writer.async {
-                    do { try box.value(piece.value) } catch { failure.withLock { $0 = $0 ?? error } }
-                    free.signal()
+                if slots == 1 {
+                    defer { free.signal() }
+                    try box.value(piece.value)
+                } else {
+                    writer.async {
+                        do { try box.value(piece.value) } catch { failure.withLock { $0 = $0 ?? error } }
+                        free.signal()
+                    }
                 }
                 index += n
                 k += 1

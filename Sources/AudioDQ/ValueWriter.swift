@@ -26,10 +26,10 @@ final class ValueWriter {
         switch format {
         case .f32, .f64, .npy:
             let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
-            if !output.isStream {
-                // reserve the whole file at once: fewer block allocations while writing, and a full
-                // disk is found before any sample is written
-                let bytes = Int64(frames) * Int64(channels) * Int64(type.byteWidth) + (format == .npy ? 128 : 0)
+            let bytes = Int64(frames) * Int64(channels) * Int64(type.byteWidth) + (format == .npy ? 128 : 0)
+            if !output.isStream && bytes >= 1 << 22 {
+                // reserve a large file at once: fewer block allocations while writing, and a full
+                // disk is found before any sample is written (small files skip the extra call)
                 try fd.preallocate(bytes)
             }
             if format == .npy {
