@@ -235,7 +235,6 @@ public enum Converter {
             if let logQWriter { try lq.withUnsafeBufferPointer { try logQWriter.write($0) } }
             i = j
         }
-        // the reader must be at its end: a longer file than declared would be an error elsewhere
         return total
     }
 

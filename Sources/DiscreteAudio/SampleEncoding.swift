@@ -32,9 +32,6 @@ public enum SampleEncoding: String, Sendable, CaseIterable, Codable {
     /// Number of bins K = 2^bits.
     public var binCount: Int { 1 << bits }
 
-    /// log2 K, the bits per sample of a model that spreads probability evenly over all bins.
-    public var log2BinCount: Int { bits }
-
     /// True for linear PCM, false for companded G.711.
     public var isLinear: Bool { self != .ulaw && self != .alaw }
 

@@ -86,7 +86,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         if BatchPlan.isBatchInput(input) {
-            if FileSystemCheck.isDirectory(input) && ValueFormat(path: output) != nil {
+            if FileSystem.isDirectory(input) && ValueFormat(path: output) != nil {
                 printError("audiodq: error: \(input): is a directory; to convert a folder, give an output folder")
                 throw ExitCode.failure
             }

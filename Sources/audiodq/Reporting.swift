@@ -56,9 +56,3 @@ func defaultThreads() -> Int {
     return max(1, min(n, 8))
 }
 
-enum FileSystemCheck {
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-}
