@@ -16,7 +16,7 @@ let package = Package(
         // C shims: each imported by exactly one Swift module.
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),   // loaded on first use: see BLAS.swift
 
         .target(name: "DiscreteAudio"),
         .target(name: "SoundFileIO", dependencies: ["CSndFile", "DiscreteAudio"]),

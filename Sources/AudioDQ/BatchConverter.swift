@@ -143,6 +143,7 @@ public enum BatchConverter {
             c.force = true
             c.threads = 1
             c.sourceSHA256 = sourceHash
+            c.hashOutput = true
             c.method = o.method
             c.modelPath = o.modelPath
             let sc = try Converter.run(c)

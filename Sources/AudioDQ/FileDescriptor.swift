@@ -58,6 +58,14 @@ final class FileDescriptor {
         return done
     }
 
+    /// A read-only, sequential-access mapping of the first `bytes` bytes (caller unmaps), or nil
+    /// when the file cannot be mapped (pipes, some file systems): the caller then reads.
+    func mapped(bytes: Int) -> UnsafeRawBufferPointer? {
+        guard bytes > 0, let p = mmap(nil, bytes, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        _ = madvise(p, bytes, MADV_SEQUENTIAL)
+        return UnsafeRawBufferPointer(start: p, count: bytes)
+    }
+
     /// Reserves `bytes` for the file (posix_fallocate); file systems without it are left alone.
     func preallocate(_ bytes: Int64) throws {
         guard bytes > 0 else { return }

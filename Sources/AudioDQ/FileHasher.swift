@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Computes a file's SHA-256 on a background thread while the caller does other work.
 final class FileHasher: @unchecked Sendable {
@@ -19,12 +22,26 @@ final class FileHasher: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Files at least this large are hashed from a read-only mapping: no copy into a buffer.
+    /// Smaller ones are read into a 64 KiB buffer: many short files hashed from several threads
+    /// must not each map and unmap (unmapping shoots down the TLBs of the other cores).
+    static let mapThreshold = 1 << 20
+
     static func hash(path: String) throws -> String {
         let fd = try FileDescriptor(reading: path)
         var sha = SourceHash()
-        // 64 KiB, not zero-filled, below malloc's mmap threshold: many short files hashed from
-        // several threads must not each map and unmap a buffer (unmapping shoots down the TLBs of
-        // the other cores)
+        let size = fd.size
+        if size >= Int64(mapThreshold), let map = fd.mapped(bytes: Int(size)) {
+            defer { munmap(UnsafeMutableRawPointer(mutating: map.baseAddress), map.count) }
+            // 1 MiB pieces: each is hashed while the kernel's read-ahead maps the next
+            var i = 0
+            while i < map.count {
+                let n = min(1 << 20, map.count - i)
+                sha.update(UnsafeRawBufferPointer(rebasing: map[i..<(i + n)]))
+                i += n
+            }
+            return sha.finalizeHex()
+        }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
         defer { buf.deallocate() }
         while true {

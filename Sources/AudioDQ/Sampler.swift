@@ -16,6 +16,7 @@ public enum Sampler {
             throw AudioDQError.unknownOutputFormat(path: output, allowed: ".wav, .aiff, .au, .flac or .raw")
         }
         let model = try DequantModel.load(path: modelPath)
+        try BLAS.ensureLoaded()
         let g = model.lengthMultiple
         let frames = max(g, Int((seconds * Double(model.sampleRate)).rounded(.up)) / g * g)
         let out = try AtomicOutput(path: output, force: force, inputs: [modelPath])

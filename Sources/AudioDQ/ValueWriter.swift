@@ -14,12 +14,14 @@ final class ValueWriter {
     private let sink: Sink
     private let reportPath: String
     private let writePath: String
-    private var hash = SourceHash()
+    private var hash: SourceHash?
 
-    /// Creates the file. For `npy`, `frames` and `channels` fix the header's shape.
+    /// Creates the file. For `npy`, `frames` and `channels` fix the header's shape. `hashing`:
+    /// keep a SHA-256 of the bytes written, for `digest()`.
     init(output: AtomicOutput, format: ValueFormat, type: ValueType, frames: Int, channels: Int,
-         sampleRate: Int) throws {
+         sampleRate: Int, hashing: Bool = false) throws {
         self.format = format
+        self.hash = hashing ? SourceHash() : nil
         self.type = type
         self.reportPath = output.finalPath
         self.writePath = output.writePath
@@ -35,7 +37,7 @@ final class ValueWriter {
             if format == .npy {
                 let header = NpyHeader(type: type, shape: channels == 1 ? [frames] : [frames, channels])
                 let bytes = header.encoded()
-                hash.update(bytes)
+                hash?.update(bytes)
                 try bytes.withUnsafeBytes { (p) throws in try fd.write(p) }
             }
             sink = .file(fd)
@@ -64,7 +66,7 @@ final class ValueWriter {
     private func write(_ bytes: UnsafeRawBufferPointer, wav: (FloatSoundFile) throws(SoundFileError) -> Void) throws {
         switch sink {
         case .file(let fd):
-            hash.update(bytes)
+            hash?.update(bytes)
             try fd.write(bytes)
         case .wav(let f):
             do { try wav(f) } catch { throw AudioDQError.cannotWrite(path: reportPath, reason: Self.reason(error)) }
@@ -79,9 +81,10 @@ final class ValueWriter {
         }
     }
 
-    /// SHA-256 of the bytes written, after `close()`: hashed on the way out for raw and .npy
-    /// files; a WAV (whose header libsndfile writes) is read back once.
-    func digest() throws -> String {
+    /// SHA-256 of the bytes written, after `close()`, or nil when not hashing: hashed on the way
+    /// out for raw and .npy files; a WAV (whose header libsndfile writes) is read back once.
+    func digest() throws -> String? {
+        guard let hash else { return nil }
         switch sink {
         case .file: return hash.finalizeHex()
         case .wav: return try FileHasher.hash(path: writePath)

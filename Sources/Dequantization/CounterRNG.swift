@@ -33,7 +33,13 @@ public struct CounterRNG: Sendable, Equatable {
     /// 64 random bits for counter i.
     @inlinable @inline(__always)
     public func bits(_ i: UInt64) -> UInt64 {
-        let s = key &+ (i &+ 1) &* CounterRNG.increment
+        CounterRNG.output(state: key &+ (i &+ 1) &* CounterRNG.increment)
+    }
+
+    /// wyrand's output function of a state s: high64 ^ low64 of s · (s ^ xorConstant). Bulk loops
+    /// step s by `increment` instead of multiplying per draw.
+    @inlinable @inline(__always)
+    public static func output(state s: UInt64) -> UInt64 {
         let r = s.multipliedFullWidth(by: s ^ CounterRNG.xorConstant)
         return r.high ^ r.low
     }

@@ -30,6 +30,7 @@ public enum Evaluator {
         guard corpus.encoding.binCount == model.binCount else {
             throw DequantizationError.binCountMismatch(path: "evaluation data", model: model.binCount, data: corpus.encoding.binCount)
         }
+        try BLAS.ensureLoaded()
         BLAS.setThreads(1)
         model.flow.workers = max(1, threads)
         model.noise?.workers = max(1, threads)

@@ -67,6 +67,7 @@ public final class Trainer {
         if let s = model.savedAdam { try adam.restore(stepCount: s.step, m: s.m, v: s.v) }
         objective = Objective(model: model)
         crop = [UInt32](repeating: 0, count: options.batch * options.segment)
+        try BLAS.ensureLoaded()
         BLAS.setThreads(1)
         model.flow.workers = max(1, options.threads)
         model.noise?.workers = max(1, options.threads)

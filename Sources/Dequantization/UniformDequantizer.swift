@@ -70,19 +70,22 @@ public struct UniformDequantizer: Sendable {
                 i = 1
             }
             // Blocks of 2048 samples: draw into a small buffer, then place; each loop vectorizes.
+            // The wyrand state of draw c is key + (c + 1)·increment: stepped by one addition.
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2048) { u in
                 let ub = u.baseAddress!
                 while i + 1 < n {
                     let m = min(2048, (n - i) & ~1)
                     let c0 = (first &+ UInt64(i)) &>> 1
+                    var state = rng.key &+ (c0 &+ 1) &* CounterRNG.increment
                     for j in 0..<(m / 2) {
-                        let h = rng.bits(c0 &+ UInt64(j))
+                        let h = CounterRNG.output(state: state)
+                        state &+= CounterRNG.increment
                         ub[2 * j] = UInt32(truncatingIfNeeded: h) &>> 8
                         ub[2 * j + 1] = UInt32(truncatingIfNeeded: h &>> 40)
                     }
                     let s = src + i, o = d + i
                     for j in 0..<m {
-                        o[j] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: s[j]), u24: ub[j], offset: off, scale: fscale)
+                        o[j] = UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: s[j]), u24: ub[j], offset: off, scale: fscale)
                     }
                     i += m
                 }
@@ -96,6 +99,22 @@ public struct UniformDequantizer: Sendable {
                 dst[i] = UniformDequantizer.place(bin: Int(src[i]), u: u, offset: offset, scale: scale, as: T.self)
             }
         }
+    }
+
+    /// `placeFloat` in branch-free bit arithmetic (vectorizes): when s rounded onto top = b + 1,
+    /// the next float toward zero-side below top is top's bit pattern − 1 for top > 0 and + 1 for
+    /// top < 0 (top = 0 needs no guard: b = −1 gives s ≤ −2⁻²⁴ exactly). Same bits as `placeFloat`
+    /// (tested over every code).
+    @inlinable @inline(__always)
+    public static func placeFloatFast(bin x: Int32, u24: UInt32, offset: Int32, scale: Float) -> Float {
+        let base = Float(x &+ offset)
+        let top = base + 1
+        let s = base + Float(Int32(bitPattern: u24)) * 0x1p-24
+        let hit: Int32 = s == top ? -1 : 0
+        // +1 for negative top, −1 for positive: −((bits >> 31) | 1)
+        let step = 0 &- ((Int32(bitPattern: top.bitPattern) &>> 31) | 1)
+        let g = Float(bitPattern: UInt32(bitPattern: Int32(bitPattern: s.bitPattern) &+ (hit & step)))
+        return g * scale
     }
 
     /// `place` for Float32 output with a 24-bit position u24 (u = u24 · 2⁻²⁴), all in float32:

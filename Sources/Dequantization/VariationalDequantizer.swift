@@ -32,6 +32,7 @@ public final class VariationalDequantizer {
         self.range = range
         self.rng = CounterRNG(key: key)
         self.channels = channels
+        try BLAS.ensureLoaded()
         BLAS.setThreads(1)
         noise.workers = max(1, threads)
     }

@@ -19,6 +19,8 @@ public enum FlowEngineError: Error, Equatable, Sendable, CustomStringConvertible
     case checkpointMalformed(path: String, reason: String)
     case checkpointArchitecture(expected: String, found: String)
     case checkpointArrayMismatch(name: String, reason: String)
+    /// A shared library loaded on first use (OpenBLAS) could not be loaded.
+    case libraryUnavailable(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum FlowEngineError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(what): backward called without a matching forward"
         case .singularMatrix(let what):
             return "\(what): matrix is singular"
+        case .libraryUnavailable(let name, let reason):
+            return "cannot load \(name): \(reason)"
         case .checkpointIO(let path, let reason):
             return "checkpoint \(path): \(reason)"
         case .checkpointBadMagic(let path):

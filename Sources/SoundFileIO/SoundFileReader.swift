@@ -13,7 +13,11 @@ import Darwin
 ///   to bins by `BinMap` (this keeps μ-law's two zero codes apart, which every decoded path merges);
 /// - 8-bit FLAC: `sf_read_short` returns v·256 exactly;
 /// - 16-bit PCM: `sf_read_short` is the stored value; 24-bit PCM: `sf_read_int` is v·256.
-/// Memory is the caller's buffer plus one scratch chunk: it does not grow with file length.
+/// Uncompressed 16-bit and byte-coded data in a regular file is then read straight from the
+/// file's pages (`DirectSamples`), once libsndfile has located it and a check at the start,
+/// middle and end has shown both paths give the same bins: one pass instead of a copy and a pass.
+/// Memory is the caller's buffer plus one scratch chunk or mapped window: it does not grow with
+/// file length.
 /// Not thread-safe: use one reader per thread.
 public final class SoundFileReader {
     public let path: String
@@ -22,11 +26,21 @@ public final class SoundFileReader {
     private let map: BinMap
     private let useRaw: Bool
     private var scratch: UnsafeMutableRawBufferPointer
+    private let fd: Int32
+    private var direct: DirectSamples?
     /// Frames delivered so far.
     public private(set) var framesRead: Int64 = 0
 
+    /// True when samples come straight from the file's pages (`DirectSamples`).
+    var readsDirectly: Bool { direct != nil }
+
     /// Opens `path`. `raw` must be given for headerless files and is ignored otherwise.
-    public init(path: String, raw: RawFormat? = nil) throws(SoundFileError) {
+    public convenience init(path: String, raw: RawFormat? = nil) throws(SoundFileError) {
+        try self.init(path: path, raw: raw, allowDirect: true)
+    }
+
+    /// `allowDirect: false` keeps every read on libsndfile (tests compare the two paths).
+    init(path: String, raw: RawFormat?, allowDirect: Bool) throws(SoundFileError) {
         self.path = path
         var st = stat()
         guard stat(path, &st) == 0 else { throw .notFound(path: path) }
@@ -40,16 +54,20 @@ public final class SoundFileReader {
             sfinfo.format = Int32(SF_FORMAT_RAW) | raw.encoding.sfSubtype
                 | (raw.bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE))
         }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
-            if let h = sf_open(path, Int32(SFM_READ), &sfinfo) { return .success(h) }
+            if let h = sf_open_fd(fd, Int32(SFM_READ), &sfinfo, 0) { return .success(h) }
             let reason = String(cString: sf_strerror(nil))
             return .failure(.cannotOpen(path: path, reason: reason))
         }
         let handle: OpaquePointer
         switch opened {
         case .success(let h): handle = h
-        case .failure(let e): throw e
+        case .failure(let e): Glibc.close(fd); throw e
         }
+        // where libsndfile left the descriptor: the first sample of uncompressed data
+        let dataOffset = Int64(lseek(fd, 0, SEEK_CUR))
         let major = sfinfo.format & Int32(SF_FORMAT_TYPEMASK)
         let sub = sfinfo.format & Int32(SF_FORMAT_SUBMASK)
         do {
@@ -74,18 +92,55 @@ public final class SoundFileReader {
             self.useRaw = encoding.bits == 8 && container.storesRawBytes
         } catch let e as SoundFileError {
             sf_close(handle)
+            Glibc.close(fd)
             throw e
         } catch {
             sf_close(handle)
+            Glibc.close(fd)
             throw .readFailed(path: path, reason: "\(error)")
         }
         self.handle = handle
+        self.fd = fd
         self.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        if allowDirect && (st.st_mode & S_IFMT) == S_IFREG && info.container != .flac && dataOffset >= 0
+            && (info.encoding == .pcm16 || useRaw) {
+            let width = info.encoding == .pcm16 ? 2 : 1
+            let samples = info.frames * Int64(info.channels)
+            if dataOffset + samples * Int64(width) <= Int64(st.st_size) {
+                let swap = width == 2 && sf_command(handle, Int32(SFC_RAW_DATA_NEEDS_ENDSWAP), nil, 0) != 0
+                let d = DirectSamples(fd: fd, width: width, swap: swap, dataOffset: dataOffset, samples: samples,
+                                      byteToBin: map.byteToBin)
+                if agreesWithLibsndfile(d) { direct = d }
+            }
+        }
     }
 
     deinit {
+        direct = nil
         sf_close(handle)
+        Glibc.close(fd)
         scratch.deallocate()
+    }
+
+    /// True when `d` gives the same bins as libsndfile's own read for up to 64 frames at the
+    /// start, middle and end of the data; leaves libsndfile at frame 0.
+    private func agreesWithLibsndfile(_ d: DirectSamples) -> Bool {
+        let frames = info.frames, ch = info.channels
+        guard frames > 0 else { return false }
+        defer { sf_seek(handle, 0, SEEK_SET) }
+        let spots = Set([0, frames / 2, max(0, frames - 64)]).sorted()
+        var viaLibrary = [UInt32](repeating: 0, count: 64 * ch)
+        var viaDirect = [UInt32](repeating: 0, count: 64 * ch)
+        for spot in spots {
+            let n = Int(min(64, frames - spot)) * ch
+            guard sf_seek(handle, sf_count_t(spot), SEEK_SET) == spot,
+                  let got = try? viaLibrary.withUnsafeMutableBufferPointer({ (p) throws(SoundFileError) -> Int in
+                      try readThroughLibrary(into: UnsafeMutableBufferPointer(rebasing: p[0..<n]), count: n)
+                  }), got == n else { return false }
+            let ok = viaDirect.withUnsafeMutableBufferPointer { d.decode(first: spot * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
+            guard ok, viaLibrary[0..<n] == viaDirect[0..<n] else { return false }
+        }
+        return true
     }
 
     static func encoding(subtype sub: Int32, path: String) throws(SoundFileError) -> SampleEncoding {
@@ -130,6 +185,27 @@ public final class SoundFileReader {
         let wantFrames = Int(min(Int64(bins.count / ch), info.frames - framesRead))
         guard wantFrames > 0 else { return 0 }
         let n = wantFrames * ch
+        let got: Int
+        if let direct {
+            guard direct.decode(first: framesRead * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: bins[0..<n])) else {
+                throw .readFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+            got = n
+        } else {
+            got = try readThroughLibrary(into: bins, count: n)
+        }
+        let frames = got / ch
+        framesRead += Int64(frames)
+        if frames < wantFrames {
+            let err = sf_error(handle)
+            if err != 0 { throw .readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
+            throw .truncated(path: path, expectedFrames: info.frames, gotFrames: framesRead)
+        }
+        return frames
+    }
+
+    /// Reads `count` samples at libsndfile's position into `bins`; returns the samples read.
+    private func readThroughLibrary(into bins: UnsafeMutableBufferPointer<UInt32>, count n: Int) throws(SoundFileError) -> Int {
         var got = 0
         if useRaw {
             ensureScratch(n)
@@ -160,14 +236,7 @@ public final class SoundFileReader {
                 for i in 0..<got { bins[i] = UInt32(bitPattern: (s[i] >> 8) &+ (1 << 23)) }
             }
         }
-        let frames = got / ch
-        framesRead += Int64(frames)
-        if frames < wantFrames {
-            let err = sf_error(handle)
-            if err != 0 { throw .readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
-            throw .truncated(path: path, expectedFrames: info.frames, gotFrames: framesRead)
-        }
-        return frames
+        return got
     }
 
     /// libsndfile's own 16-bit decoding of a file (`sf_read_short`): G.711 expanded, 8-bit PCM

@@ -68,6 +68,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Batch mode: convert only shard I of N (0 <= I < N), e.g. --shard 3/16.")
     var shard: String?
 
+    @Flag(help: "Also record the output's SHA-256 in the sidecar (batch mode always does: the manifest lists it).")
+    var hashOutput = false
+
     @Flag(help: "Replace an existing output (batch mode: redo outputs whose sidecar matches).")
     var force = false
 
@@ -106,6 +109,7 @@ struct Convert: ParsableCommand {
         o.threads = threads
         o.chunkFrames = chunkFrames
         o.force = force
+        o.hashOutput = hashOutput
         let s = try reportingErrors { try Converter.run(o) }
         if !quiet {
             printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed))")

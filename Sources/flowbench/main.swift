@@ -48,6 +48,7 @@ struct Result { var median: Double; var best: Double; var fwd: Double; var bwd: 
 /// One round: fresh models, 5 warm-up steps, `steps` timed steps.
 func round(_ o: Options, blasThreads: Int, workers: Int) throws -> Result {
     let batch = o.batch, length = o.length, steps = o.steps, variational = o.variational
+    try! BLAS.ensureLoaded()
     BLAS.setThreads(blasThreads)
     let K: Float = 256
     let flow = try WaveformFlow(seed: 1)

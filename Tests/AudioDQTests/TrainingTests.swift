@@ -27,6 +27,21 @@ import Testing
         #expect(try bytes(dir.file("a.dqm")) == bytes(dir.file("b.dqm")))
     }
 
+    /// OpenBLAS is loaded on first use: `convert` never loads it (nor starts its threads);
+    /// `train` does. The dynamic loader's own log (LD_DEBUG=files) says which libraries came in.
+    @Test func openBLASLoadsOnlyForCommandsThatRunFlows() throws {
+        let dir = try TempDir()
+        let log = ["LD_DEBUG": "files"]
+        let c = try CLI.run(["convert", fixture("speech.wav"), dir.file("o.f32"), "-q"], environment: log)
+        #expect(c.status == 0)
+        #expect(c.stderr.contains("file=libsndfile"))   // the log is there ...
+        #expect(!c.stderr.contains("openblas"))         // ... and OpenBLAS is not in it
+        let t = try CLI.run(["train", fixture("speech.wav"), "--model", dir.file("m.dqm"), "--steps", "1", "-q"] + small,
+                            environment: log)
+        #expect(t.status == 0)
+        #expect(t.stderr.contains("file=libopenblas.so.0"))
+    }
+
     @Test func resumeContinuesExactly() throws {
         let dir = try TempDir()
         let data = [fixture("speech.wav")]

@@ -55,6 +55,29 @@ import DiscreteAudio
         #expect(failures == 0)
     }
 
+    /// The branch-free placement of the bulk float32 loop gives the same bits as the plain
+    /// guarded one for every 8- and 16-bit code, in both ranges, with u at the top of its grid
+    /// (where the guard fires), at zero and in between; every value decodes to its code.
+    @Test(arguments: DequantRange.allCases)
+    func branchFreePlacementEqualsGuardedPlacement(_ range: DequantRange) {
+        var mismatches = 0, undecodable = 0, guarded = 0
+        for k in [256, 65536] {
+            let scale = Float(range.scale(binCount: k)), offset = Int32(range.offset(binCount: k))
+            for x in 0..<Int32(k) {
+                for u24: UInt32 in [0xFF_FFFF, 0xFF_FFFE, 0xFF_FF80, 0xFF_F000, 0x80_0000, 1, 0] {
+                    let a = UniformDequantizer.placeFloatFast(bin: x, u24: u24, offset: offset, scale: scale)
+                    let b = UniformDequantizer.placeFloat(bin: x, u24: u24, offset: offset, scale: scale)
+                    if a.bitPattern != b.bitPattern { mismatches += 1 }
+                    if range.bin(of: Double(a), binCount: k) != Int(x) { undecodable += 1 }
+                    let base = Float(x + offset)
+                    if base + Float(u24) * 0x1p-24 == base + 1 { guarded += 1 }
+                }
+            }
+        }
+        #expect(mismatches == 0 && undecodable == 0)
+        #expect(guarded > 30_000)   // the guard really fired, on positive and negative tops alike
+    }
+
     /// The naive float32 formula breaks the contract (the reason for the guard): codes >= 32768
     /// with u near 1 round onto the next bin, and code 65535 reaches 1.0.
     @Test func naiveFloat32Fails() {

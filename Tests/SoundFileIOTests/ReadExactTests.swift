@@ -93,6 +93,62 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
         #expect(st.channel(1) != mono.bins)
     }
 
+    /// Uncompressed 16-bit and byte-coded files are read from their mapped pages; every fixture
+    /// gives the same bins that way as through libsndfile, in any chunking, in both byte orders.
+    @Test(arguments: [
+        ("speech.wav", nil, true), ("speech-ulaw.au", nil, true), ("speech-alaw.wav", nil, true),
+        ("speech-alaw.au", nil, true), ("speech-s16.wav", nil, true), ("speech-s16.aiff", nil, true),
+        ("speech-s16.au", nil, true), ("speech-u8.wav", nil, true), ("speech-s8.aiff", nil, true),
+        ("speech-s8.au", nil, true), ("stereo.wav", nil, true), ("silence.wav", nil, true),
+        ("clipping.wav", nil, true), ("sweep-s16.wav", nil, true), ("sweep-s16.aiff", nil, true),
+        ("sweep-ulaw.wav", nil, true), ("sweep-u8.wav", nil, true), ("sweep-s8.au", nil, true),
+        ("speech-ulaw.raw", "ulaw:8000:1", true), ("speech-s16be.raw", "s16:8000:1:be", true),
+        ("speech-s16.flac", nil, false), ("speech-s8.flac", nil, false), ("speech-s24.wav", nil, false),
+    ] as [(String, String?, Bool)])
+    func directReadsEqualLibsndfileReads(_ name: String, _ rawSpec: String?, _ direct: Bool) throws {
+        let raw = try rawSpec.map { try RawFormat(spec: $0) }
+        let viaLibrary = try SoundFileReader(path: fixture(name), raw: raw, allowDirect: false).readAll(chunkFrames: 4096)
+        for chunk in [1, 333, 65536] {
+            let r = try SoundFileReader(path: fixture(name), raw: raw)
+            #expect(r.readsDirectly == direct, "\(name)")
+            #expect(try r.readAll(chunkFrames: chunk) == viaLibrary, "\(name) chunk \(chunk)")
+        }
+    }
+
+    /// Across mapping windows (4 MiB): a file of 3.5 windows of 16-bit samples in both byte
+    /// orders reads the same both ways, and a truncated copy is still reported as truncated.
+    @Test func directReadsCrossWindowsAndTruncationIsStillFound() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dq-direct-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = DirectSamples.windowBytes * 7 / 4 + 3   // 3.5 windows of 2-byte samples
+        var samples = [Int16](repeating: 0, count: frames)
+        var x: UInt32 = 12345
+        for i in 0..<frames { x = x &* 1664525 &+ 1013904223; samples[i] = Int16(truncatingIfNeeded: x >> 16) }
+        let bins = samples.map { UInt32(UInt16(bitPattern: $0) ^ 0x8000) }
+        for container in [AudioContainer.wav, .aiff] {
+            let ext = container.rawValue
+            let path = dir.appendingPathComponent("long.\(ext)").path
+            let w = try CodeWriter(path: path, container: container, encoding: .pcm16, sampleRate: 16000, channels: 1)
+            try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
+            try w.close()
+            let r = try SoundFileReader(path: path)
+            #expect(r.readsDirectly)
+            let direct = try r.readAll(chunkFrames: 100_003)
+            #expect(direct == (try SoundFileReader(path: path, raw: nil, allowDirect: false).readAll()))
+            #expect(direct.bins == bins)
+            // cut off the last 1000 bytes: reported as truncated, never read directly
+            let cut = dir.appendingPathComponent("cut.\(ext)").path
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            try bytes.prefix(bytes.count - 1000).write(to: URL(fileURLWithPath: cut))
+            #expect(throws: SoundFileError.self) {   // at open (header check) or at the short read
+                let t = try SoundFileReader(path: cut)
+                #expect(!t.readsDirectly)
+                _ = try t.readAll()
+            }
+        }
+    }
+
     @Test func chunkSizeDoesNotChangeBins() throws {
         let a = try readBins("stereo.wav", chunk: 1)
         let b = try readBins("stereo.wav", chunk: 100_000)
