@@ -67,7 +67,7 @@ import Testing
         let input = try corpus(dir, copies: 1)
         try Data("not audio".utf8).write(to: URL(fileURLWithPath: input + "/a/broken.wav"))
         let list = dir.file("list.txt")
-        try "# corpus\na/0-speech.wav\n\na/broken.wav\nb/c/0-stereo.wav\nmissing.wav\n".write(toFile: input + "/list.txt", atomically: true, encoding: .utf8)
+        try "# corpus\na/0-speech.wav\n\na/broken.wav\nb/c/0-stereo.wav\nmissing.wav\n".write(toFile: input + "/list.txt", atomically: false, encoding: .utf8)
         _ = list
         let r = try CLI.run(["convert", input + "/list.txt", dir.file("out"), "--jobs", "2"])
         #expect(r.status == 1)
@@ -154,9 +154,9 @@ import Testing
         let tmp = out + "/a/.0-speech.f32\(AtomicOutput.tempMarker)\(dead)-1"
         try Data([0]).write(to: URL(fileURLWithPath: tmp))
         let claim = out + "/a/0-speech.f32" + BatchConverter.claimSuffix
-        try "\(BatchConverter.hostName) \(dead)\n".write(toFile: claim, atomically: true, encoding: .utf8)
+        try "\(BatchConverter.hostName) \(dead)\n".write(toFile: claim, atomically: false, encoding: .utf8)
         let live = out + "/a/1-other.f32" + BatchConverter.claimSuffix
-        try "\(BatchConverter.hostName) \(getpid())\n".write(toFile: live, atomically: true, encoding: .utf8)
+        try "\(BatchConverter.hostName) \(getpid())\n".write(toFile: live, atomically: false, encoding: .utf8)
         let r = try CLI.run(["convert", input, out, "-q"])
         #expect(r.status == 0)
         #expect(!FileManager.default.fileExists(atPath: tmp) && !FileManager.default.fileExists(atPath: claim))

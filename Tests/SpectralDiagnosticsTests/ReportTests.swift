@@ -76,7 +76,7 @@ import Testing
         let report = try Self.sampleReport()
         let html = report.html()
         if let out = ProcessInfo.processInfo.environment["AUDIODQ_REPORT_HTML_OUT"] {
-            try html.write(toFile: out, atomically: true, encoding: .utf8)
+            try html.write(toFile: out, atomically: false, encoding: .utf8)
         }
         let parser = XMLParser(data: Data(html.utf8))
         let collector = Collector()
