@@ -1,4 +1,5 @@
 import Synchronization
+import Dequantization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,7 +11,14 @@ import Darwin
 ///
 /// Existing regular files are replaced only with `force`. Character devices and FIFOs
 /// (`/dev/stdout`, `/dev/full`, a named pipe) are written in place: they cannot be renamed onto.
-/// Temporary names are `.NAME.audiodq-tmp-PID-N`; `AtomicOutput.isLeftover` recognises them.
+/// Temporary names are `.NAME.audiodq-tmp-PID-N-HOST` (HOST: FNV-1a 64 of the host name, hex,
+/// so a run on another host sharing the folder is never taken for a dead local process);
+/// `AtomicOutput.isLeftover` recognises them.
+///
+/// `init(claiming:)` is the batch form: the temporary name is fixed, `.NAME.audiodq-part`, and the
+/// file is held with an exclusive `flock` while it is written, so the temporary file is also the
+/// claim that keeps a concurrent run (another process, or another host over NFS) off this output.
+/// A lock dies with its process, so a file left by a killed run is free to be taken over.
 public final class AtomicOutput {
     public let finalPath: String
     /// Where to write: a temporary sibling of `finalPath`, or `finalPath` itself for a stream.
@@ -18,9 +26,12 @@ public final class AtomicOutput {
     /// True when the destination is a device or FIFO written in place.
     public let isStream: Bool
     private var done = false
+    /// The descriptor holding the claim's lock (claiming form only), closed on commit or abort.
+    private var lockFD: Int32 = -1
     private static let counter = Atomic<Int>(0)
 
     public static let tempMarker = ".audiodq-tmp-"
+    public static let partSuffix = ".audiodq-part"
 
     /// Checks the destination and reserves a temporary name.
     /// - Throws: `outputExists` (regular file, no `force`), `outputIsDirectory`,
@@ -52,10 +63,79 @@ public final class AtomicOutput {
         let n = AtomicOutput.counter.add(1, ordering: .relaxed).newValue
         isStream = false
         writePath = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
-            + "." + name + AtomicOutput.tempMarker + "\(getpid())-\(n)"
+            + "." + name + AtomicOutput.tempMarker + "\(getpid())-\(n)-\(AtomicOutput.hostTag)"
+    }
+
+    /// Claims `path` (an output of a batch) and reserves `.NAME.audiodq-part` as its temporary
+    /// file, locked; nil when another live run holds that lock. An existing output is replaced on
+    /// `commit()` (batch conversion decides beforehand whether to redo it).
+    public init?(claiming path: String, inputs: [String] = []) throws {
+        finalPath = path
+        isStream = false
+        for input in inputs where input == path { throw AudioDQError.outputIsInput(path: path) }
+        let (dir, name) = AtomicOutput.split(path)
+        writePath = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/") + "." + name + AtomicOutput.partSuffix
+        for _ in 0..<3 {
+            let fd = open(writePath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                let e = errno
+                if e == ENOENT { throw AudioDQError.outputDirectoryMissing(path: path, directory: dir) }
+                throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(e)))
+            }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let e = errno
+                Glibc.close(fd)
+                if e == EWOULDBLOCK { done = true; return nil }
+                throw AudioDQError.cannotWrite(path: path, reason: "cannot lock \(writePath): \(String(cString: strerror(e)))")
+            }
+            // between open and flock the holder may have renamed the file into place: then this
+            // lock is on a file no longer at writePath, so try again
+            if AtomicOutput.sameFile(fd, writePath) {
+                lockFD = fd
+                _ = ftruncate(fd, 0)   // a killed run's leftover starts over
+                return
+            }
+            Glibc.close(fd)
+        }
+        done = true
+        return nil
     }
 
     deinit { abort() }
+
+    /// This host's tag in temporary names.
+    static let hostTag: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        let host = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(NoiseKey.fnv1a64(host), radix: 16)
+    }()
+
+    /// For a `.NAME.audiodq-tmp-PID-N-HOST` name: the PID when the file is this host's.
+    static func localOwner(ofTemporary name: String) -> Int32? {
+        guard let tail = name.components(separatedBy: tempMarker).last else { return nil }
+        let parts = tail.split(separator: "-")
+        guard parts.count == 3, String(parts[2]) == hostTag else { return nil }
+        return Int32(parts[0])
+    }
+
+    static func sameFile(_ fd: Int32, _ path: String) -> Bool {
+        var a = stat(), b = stat()
+        return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// Removes `.NAME.audiodq-part` left by a run that died (its lock is free); a live run's is kept.
+    static func removeIfAbandoned(part path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 && sameFile(fd, path) { unlink(path) }
+    }
+
+    private func releaseLock() {
+        if lockFD >= 0 { Glibc.close(lockFD) }
+        lockFD = -1
+    }
 
     static func split(_ path: String) -> (dir: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
@@ -68,6 +148,7 @@ public final class AtomicOutput {
         guard !done else { return }
         done = true
         if isStream { return }
+        defer { releaseLock() }
         if rename(writePath, finalPath) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(writePath)
@@ -80,6 +161,7 @@ public final class AtomicOutput {
         guard !done else { return }
         done = true
         if !isStream { unlink(writePath) }
+        releaseLock()
     }
 
     /// Writes `data` to `path` under a temporary name and renames it into place.
@@ -91,8 +173,8 @@ public final class AtomicOutput {
         try out.commit()
     }
 
-    /// True for a file name audiodq used as a temporary output name.
+    /// True for a file name audiodq used as a temporary output name (either form).
     public static func isLeftover(_ name: String) -> Bool {
-        name.hasPrefix(".") && name.contains(tempMarker)
+        name.hasPrefix(".") && (name.contains(tempMarker) || name.hasSuffix(partSuffix))
     }
 }

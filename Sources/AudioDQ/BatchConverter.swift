@@ -63,14 +63,14 @@ public struct BatchSummary: Sendable {
 /// (seed, relative path), so every output is byte-identical to converting that file alone with
 /// `--key RELATIVE --seed S`, whatever `jobs`, `shard` or order.
 ///
-/// Safe to interrupt and to run twice at once: outputs are written under temporary names and
-/// renamed; each file is claimed with an exclusive `OUT.audiodq-claim` (host and PID inside) while
-/// it is converted, so a concurrent run skips it; a re-run removes temporary files and claims left
-/// by dead processes on this host, skips outputs whose sidecar matches (source SHA-256, seed,
-/// method, range, dtype, format) and redoes the rest. A bad file is reported and the batch goes on.
+/// Safe to interrupt and to run twice at once: each output is written to `.NAME.audiodq-part`,
+/// held with an exclusive `flock` (the claim: a concurrent run skips the file), and renamed into
+/// place; a re-run removes temporary files whose lock is free (their run died), skips outputs whose
+/// sidecar matches (source SHA-256, seed, method, range, dtype, format) and redoes the rest. The
+/// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
+/// and no deletion: on ext4, creating inodes next to recently deleted ones is the slow part of
+/// converting thousands of short files. A bad file is reported and the batch goes on.
 public enum BatchConverter {
-    public static let claimSuffix = ".audiodq-claim"
-
     public static func run(_ o: BatchOptions, progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
         let start = Date()
         let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format, includeRaw: o.raw != nil)
@@ -119,18 +119,17 @@ public enum BatchConverter {
         }
         do {
             try makeDirectory((item.output as NSString).deletingLastPathComponent)
-            guard try claim(item.output) else {
-                record.status = .skipped
-                record.error = "claimed by another run"
-                return (record, 0)
-            }
-            defer { unlink(item.output + claimSuffix) }
             let sourceHash = try FileHasher.hash(path: item.source)
             if !o.force, let sc = matchingSidecar(item, o, sourceHash: sourceHash) {
                 record.status = .skipped
                 record.frames = sc.source.frames
                 record.binCount = sc.source.binCount
                 record.sha256 = try FileHasher.hash(path: item.output)   // verified, not trusted from the sidecar
+                return (record, 0)
+            }
+            guard let out = try AtomicOutput(claiming: item.output, inputs: [item.source]) else {
+                record.status = .skipped
+                record.error = "claimed by another run"
                 return (record, 0)
             }
             var c = ConvertOptions(input: item.source, output: item.output)
@@ -146,7 +145,7 @@ public enum BatchConverter {
             c.hashOutput = true
             c.method = o.method
             c.modelPath = o.modelPath
-            let sc = try Converter.run(c)
+            let sc = try Converter.run(c, claimed: out)
             record.status = .ok
             record.frames = sc.source.frames
             record.binCount = sc.source.binCount
@@ -178,58 +177,22 @@ public enum BatchConverter {
         return sc
     }
 
-    static var hostName: String {
-        var buf = [CChar](repeating: 0, count: 256)
-        gethostname(&buf, 255)
-        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Takes the exclusive claim of an output; false when a live run holds it. The claim is a
-    /// symbolic link `OUT.audiodq-claim` → "HOST PID": creating a symlink is atomic and carries its
-    /// content, so a killed run never leaves an empty claim, and it costs one metadata operation.
-    /// A claim left by a dead process of this host is taken over.
-    static func claim(_ output: String) throws -> Bool {
-        let path = output + claimSuffix
-        for _ in 0..<2 {
-            if symlink("\(hostName) \(getpid())", path) == 0 { return true }
-            guard errno == EEXIST else {
-                throw AudioDQError.cannotWrite(path: output, reason: String(cString: strerror(errno)))
-            }
-            guard isStale(claim: path) else { return false }
-            unlink(path)
-        }
-        return false
-    }
-
-    static func claimOwner(_ path: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 512)
-        let n = readlink(path, &buf, 511)
-        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        // a regular file written by an older version
-        return FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
-    }
-
-    static func isStale(claim path: String) -> Bool {
-        guard let text = claimOwner(path) else { return false }
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard parts.count == 2, String(parts[0]) == hostName, let pid = Int32(parts[1]) else { return false }
-        return !processAlive(pid)
-    }
-
     static func processAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
-    /// Removes temporary outputs and claims left under `dir` by processes of this host that died.
+    /// Removes temporary outputs left under `dir` by runs that died: `.NAME.audiodq-part` files
+    /// whose lock is free, and `.NAME.audiodq-tmp-PID-N` files (sidecars, manifests) whose
+    /// process is gone.
     public static func cleanLeftovers(in dir: String) {
         guard let e = FileManager.default.enumerator(atPath: dir) else { return }
         while let rel = e.nextObject() as? String {
             let name = (rel as NSString).lastPathComponent
+            guard AtomicOutput.isLeftover(name) else { continue }
             let full = dir + "/" + rel
-            if AtomicOutput.isLeftover(name) {
-                let tail = name.components(separatedBy: AtomicOutput.tempMarker).last ?? ""
-                if let pid = Int32(tail.split(separator: "-").first ?? ""), !processAlive(pid) { unlink(full) }
-            } else if name.hasSuffix(claimSuffix), isStale(claim: full) {
+            if name.hasSuffix(AtomicOutput.partSuffix) {
+                AtomicOutput.removeIfAbandoned(part: full)
+            } else if let pid = AtomicOutput.localOwner(ofTemporary: name), !processAlive(pid) {
                 unlink(full)
             }
         }

@@ -50,6 +50,11 @@ public enum Converter {
     /// Converts one file; returns the sidecar that was written.
     @discardableResult
     public static func run(_ o: ConvertOptions) throws -> Sidecar {
+        try run(o, claimed: nil)
+    }
+
+    /// `claimed`: the output already claimed by batch conversion (`AtomicOutput(claiming:)`).
+    static func run(_ o: ConvertOptions, claimed: AtomicOutput?) throws -> Sidecar {
         guard let format = o.format ?? ValueFormat(path: o.output) else {
             throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ValueFormat.extensionsText)
         }
@@ -70,7 +75,7 @@ public enum Converter {
             }
             model = m
         }
-        let out = try AtomicOutput(path: o.output, force: o.force, inputs: [o.input])
+        let out = try claimed ?? AtomicOutput(path: o.output, force: o.force, inputs: [o.input])
         let logQOut = try o.logQPath.map { try AtomicOutput(path: $0, force: o.force, inputs: [o.input]) }
         let sidecarTarget = o.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: o.output))
         let sidecarOut = try sidecarTarget.map { (p) throws in
@@ -193,7 +198,7 @@ public enum Converter {
         let ch = reader.info.channels
         let frames = Int(reader.info.frames)
         let vq = try VariationalDequantizer(model: model, range: range, key: key, channels: ch, threads: threads)
-        let windows = VariationalDequantizer.windows(frames: frames)
+        let windows = VariationalDequantizer.windows(frames: frames, context: VariationalDequantizer.context(for: model.noise!.configuration))
         var buf: [UInt32] = []          // frames bufStart..<bufStart + buf.count / ch
         var bufStart = 0
         var readChunk = [UInt32](repeating: 0, count: 65536 * ch)

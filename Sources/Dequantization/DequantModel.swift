@@ -96,7 +96,8 @@ public final class DequantModel {
         var ncfg: NoiseFlow.Configuration?
         if method == 1 {
             ncfg = NoiseFlow.Configuration(layers: try need("noise.layers"), hidden: try need("noise.hidden"),
-                                           base: try need("noise.base") == 0 ? .standardNormal : .standardLogistic)
+                                           base: try need("noise.base") == 0 ? .standardNormal : .standardLogistic,
+                                           contextLevels: a["noise.contextLevels"] ?? 1)
         }
         let ei = try need("encoding")
         guard ei >= 0, ei < Self.encodings.count, Self.encodings[ei].binCount == (try need("binCount")) else {

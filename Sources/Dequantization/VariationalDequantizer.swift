@@ -7,7 +7,8 @@ import FlowEngine
 /// The file is cut into cores of `core` frames (a fixed grid from frame 0); each core is computed
 /// in a window that adds `context` frames on both sides (clipped at the file's ends), which covers
 /// q's receptive field (4 couplings × dilations 1+2+4 on the half-rate grid: 56 samples for the
-/// reference), so a core's u does not depend on where the file was cut: no block-edge artifacts.
+/// reference; 256 frames of context then, or q's receptive field rounded up to a multiple of 256
+/// for wider q's), so a core's u does not depend on where the file was cut: no block-edge artifacts.
 /// Base noise ε is counter-based, keyed by the interleaved sample index (frame·channels + channel):
 /// Gaussian by Box–Muller from two 26-bit uniforms of bits(i), logistic as log(r/(1−r)). Windows
 /// are batched (and split over threads) without changing any item's arithmetic, so the output
@@ -15,7 +16,12 @@ import FlowEngine
 /// top guard as uniform noise: every value decodes to its code.
 public final class VariationalDequantizer {
     public static let core = 16384
-    public static let context = 256
+    public static let minimumContext = 256
+
+    /// Frames of context on each side of a core for a q with this configuration.
+    public static func context(for q: NoiseFlow.Configuration) -> Int {
+        max(minimumContext, (q.receptiveField + 255) / 256 * 256)
+    }
 
     public let model: DequantModel
     public let range: DequantRange
@@ -62,8 +68,8 @@ public final class VariationalDequantizer {
         }
     }
 
-    /// The windows of a file of `frames` frames.
-    public static func windows(frames: Int) -> [Window] {
+    /// The windows of a file of `frames` frames, with `context` frames on each side of a core.
+    public static func windows(frames: Int, context: Int = minimumContext) -> [Window] {
         var out: [Window] = []
         var c = 0
         while c < frames {

@@ -8,13 +8,18 @@ import Foundation
 ///     logS = tanh(h[:, 0]),  z'[:, 1-p] = z[:, 1-p] * exp(logS) + h[:, 1],  z'[:, p] = a
 ///     logDet[b] += sum_t logS[b, t]
 ///
-/// NN = Conv1d(3 -> hidden, k3, d1) ReLU, Conv1d(hidden -> hidden, k3, d2) ReLU,
-/// Conv1d(hidden -> hidden, k3, d4) ReLU, Conv1d(hidden -> 2, k1) zero-initialised ("same" padding).
-/// No gradient flows to c (codes are data).
+/// NN = Conv1d(3 -> hidden, k3, d1·s) ReLU, Conv1d(hidden -> hidden, k3, d2·s) ReLU,
+/// Conv1d(hidden -> hidden, k3, d4·s) ReLU, Conv1d(hidden -> 2, k1) zero-initialised ("same"
+/// padding), s = `dilationScale` (1 in the reference). Receptive field: 7·s half-rate steps on
+/// each side. No gradient flows to c (codes are data).
 public final class ConditionalCoupling {
     public let parity: Int
     public let hidden: Int
+    public let dilationScale: Int
     public let convs: [Conv1d]
+
+    /// Half-rate steps on each side that one output depends on: (1 + 2 + 4)·s.
+    public var receptiveHalfSteps: Int { 7 * dilationScale }
 
     private let input = Workspace(), dInput = Workspace()
     private var acts: [Workspace] = []
@@ -23,19 +28,20 @@ public final class ConditionalCoupling {
     private let scale = Workspace(), dh = Workspace()
     private var forwardShape: Shape? = nil
 
-    public init(name: String, parity: Int, hidden: Int = 32, seed: UInt64) throws {
-        guard parity == 0 || parity == 1, hidden > 0 else {
-            throw FlowEngineError.invalidConfiguration("\(name): parity must be 0 or 1 and hidden positive")
+    public init(name: String, parity: Int, hidden: Int = 32, dilationScale: Int = 1, seed: UInt64) throws {
+        guard parity == 0 || parity == 1, hidden > 0, dilationScale >= 1 else {
+            throw FlowEngineError.invalidConfiguration("\(name): parity must be 0 or 1, hidden and dilation scale positive")
         }
         self.parity = parity
         self.hidden = hidden
+        self.dilationScale = dilationScale
         var seeds = SplitMix64(seed: seed)
         convs = [
-            try Conv1d(name: name + ".conv1", inChannels: 3, outChannels: hidden, kernelSize: 3, dilation: 1,
+            try Conv1d(name: name + ".conv1", inChannels: 3, outChannels: hidden, kernelSize: 3, dilation: dilationScale,
                        activation: .relu, initialization: .torchDefault(seed: seeds.next())),
-            try Conv1d(name: name + ".conv2", inChannels: hidden, outChannels: hidden, kernelSize: 3, dilation: 2,
+            try Conv1d(name: name + ".conv2", inChannels: hidden, outChannels: hidden, kernelSize: 3, dilation: 2 * dilationScale,
                        activation: .relu, initialization: .torchDefault(seed: seeds.next())),
-            try Conv1d(name: name + ".conv3", inChannels: hidden, outChannels: hidden, kernelSize: 3, dilation: 4,
+            try Conv1d(name: name + ".conv3", inChannels: hidden, outChannels: hidden, kernelSize: 3, dilation: 4 * dilationScale,
                        activation: .relu, initialization: .torchDefault(seed: seeds.next())),
             try Conv1d(name: name + ".conv4", inChannels: hidden, outChannels: 2, kernelSize: 1, initialization: .zeros),
         ]

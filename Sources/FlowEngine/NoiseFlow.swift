@@ -17,11 +17,28 @@ public final class NoiseFlow {
         public var layers: Int
         public var hidden: Int
         public var base: BaseDistribution
+        /// Context levels C: couplings 2j and 2j + 1 use dilations (1, 2, 4)·4^(j mod C), so q
+        /// sees further along the waveform at no extra cost per sample. 1 is the reference.
+        public var contextLevels: Int
 
-        public init(layers: Int = 4, hidden: Int = 32, base: BaseDistribution = .standardNormal) {
+        public init(layers: Int = 4, hidden: Int = 32, base: BaseDistribution = .standardNormal, contextLevels: Int = 1) {
             self.layers = layers
             self.hidden = hidden
             self.base = base
+            self.contextLevels = contextLevels
+        }
+
+        /// Dilation scale of coupling i.
+        public func dilationScale(layer i: Int) -> Int {
+            var s = 1
+            for _ in 0..<((i / 2) % max(1, contextLevels)) { s *= 4 }
+            return s
+        }
+
+        /// Samples on each side of a position that its u depends on (the couplings' receptive
+        /// fields add up; one half-rate step is two samples).
+        public var receptiveField: Int {
+            (0..<layers).reduce(0) { $0 + 2 * 7 * dilationScale(layer: $1) }
         }
     }
 
@@ -35,10 +52,14 @@ public final class NoiseFlow {
 
     public init(configuration: Configuration = Configuration(), seed: UInt64) throws {
         guard configuration.layers >= 1 else { throw FlowEngineError.invalidConfiguration("NoiseFlow needs at least one layer") }
+        guard (1...4).contains(configuration.contextLevels) else {
+            throw FlowEngineError.invalidConfiguration("NoiseFlow context levels must be 1 to 4, got \(configuration.contextLevels)")
+        }
         self.configuration = configuration
         var seeds = SplitMix64(seed: seed)
         couplings = try (0..<configuration.layers).map {
-            try ConditionalCoupling(name: "layer\($0)", parity: $0 % 2, hidden: configuration.hidden, seed: seeds.next())
+            try ConditionalCoupling(name: "layer\($0)", parity: $0 % 2, hidden: configuration.hidden,
+                                    dilationScale: configuration.dilationScale(layer: $0), seed: seeds.next())
         }
         parameters = couplings.flatMap { $0.parameters }
         zs = (0...configuration.layers).map { _ in Workspace() }
@@ -193,9 +214,12 @@ public final class NoiseFlow {
 
     static let modelName = "NoiseFlow"
 
+    /// The reference's keys; `contextLevels` only when not 1, so reference models' files are unchanged.
     public var architecture: [String: Int] {
-        ["layers": configuration.layers, "hidden": configuration.hidden,
-         "base": configuration.base == .standardNormal ? 0 : 1]
+        var a = ["layers": configuration.layers, "hidden": configuration.hidden,
+                 "base": configuration.base == .standardNormal ? 0 : 1]
+        if configuration.contextLevels != 1 { a["contextLevels"] = configuration.contextLevels }
+        return a
     }
 
     public func checkpoint() -> Checkpoint {

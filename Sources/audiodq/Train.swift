@@ -58,6 +58,9 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden channels of q's coupling nets (reference: 32).")
     var qHidden: Int = 32
 
+    @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (reference: 1).")
+    var qContext: Int = 1
+
     @Option(help: "Training steps in total.")
     var steps: Int = 1500
 
@@ -104,6 +107,7 @@ struct Train: ParsableCommand {
         guard flowSteps > 0, hidden > 0, squeeze > 0, qLayers > 0, qHidden > 0 else {
             throw ValidationError("architecture sizes must be positive")
         }
+        guard (1...4).contains(qContext) else { throw ValidationError("--q-context must be 1 to 4") }
         guard segment > 0, segment % (2 * squeeze) == 0 else {
             throw ValidationError("--segment must be a positive multiple of \(2 * squeeze)")
         }
@@ -114,7 +118,7 @@ struct Train: ParsableCommand {
         var o = TrainOptions(data: data, modelPath: model)
         o.method = method.value
         o.flow = .init(squeeze: squeeze, steps: flowSteps, hidden: hidden, kernelSize: 3)
-        o.noise = .init(layers: qLayers, hidden: qHidden, base: qBase.value)
+        o.noise = .init(layers: qLayers, hidden: qHidden, base: qBase.value, contextLevels: qContext)
         o.training.steps = steps
         o.training.batch = batch
         o.training.segment = segment

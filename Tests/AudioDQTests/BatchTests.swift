@@ -120,7 +120,7 @@ import Testing
             #expect(try CLI.run(["convert", input, out, "-q", "--jobs", "2"]).status == 0)
             #expect(try treeBytes(out) == clean)
             let leftovers = FileManager.default.enumerator(atPath: out)!.compactMap { $0 as? String }
-                .filter { $0.contains(AtomicOutput.tempMarker) || $0.hasSuffix(BatchConverter.claimSuffix) }
+                .filter { AtomicOutput.isLeftover(($0 as NSString).lastPathComponent) }
             #expect(leftovers.isEmpty, "\(leftovers)")
         }
     }
@@ -151,17 +151,47 @@ import Testing
         try FileManager.default.createDirectory(atPath: out + "/a", withIntermediateDirectories: true)
         // the highest pid Linux hands out (pid_max 2^22): not a live process in a test run
         let dead: Int32 = 4_194_303
-        let tmp = out + "/a/.0-speech.f32\(AtomicOutput.tempMarker)\(dead)-1"
+        let tmp = out + "/a/.0-speech.f32.json\(AtomicOutput.tempMarker)\(dead)-1-\(AtomicOutput.hostTag)"
         try Data([0]).write(to: URL(fileURLWithPath: tmp))
-        let claim = out + "/a/0-speech.f32" + BatchConverter.claimSuffix
-        try "\(BatchConverter.hostName) \(dead)\n".write(toFile: claim, atomically: false, encoding: .utf8)
-        let live = out + "/a/1-other.f32" + BatchConverter.claimSuffix
-        try "\(BatchConverter.hostName) \(getpid())\n".write(toFile: live, atomically: false, encoding: .utf8)
-        let r = try CLI.run(["convert", input, out, "-q"])
+        // another host's temporary file is never taken for a dead local process's
+        let remote = out + "/a/.x.f32.json\(AtomicOutput.tempMarker)\(dead)-1-0123abcd"
+        try Data([0]).write(to: URL(fileURLWithPath: remote))
+        // a killed run's part file (nobody holds its lock) is cleaned and redone
+        let part = out + "/a/.0-speech.f32" + AtomicOutput.partSuffix
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: part))
+        // a live run's part file (locked, here by this test process) is respected
+        let live = out + "/a/.0-stereo.f32" + AtomicOutput.partSuffix
+        let fd = open(live, O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        defer { close(fd) }
+        let r = try CLI.run(["convert", input, out])
         #expect(r.status == 0)
-        #expect(!FileManager.default.fileExists(atPath: tmp) && !FileManager.default.fileExists(atPath: claim))
+        #expect(r.stderr.contains("1 skipped"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: tmp) && !FileManager.default.fileExists(atPath: part))
+        #expect(FileManager.default.fileExists(atPath: remote))
         #expect(FileManager.default.fileExists(atPath: out + "/a/0-speech.f32"))
-        #expect(FileManager.default.fileExists(atPath: live))   // a live process's claim is respected
+        #expect(FileManager.default.fileExists(atPath: live) && !FileManager.default.fileExists(atPath: out + "/a/0-stereo.f32"))
+        let manifest = try String(decoding: bytes(out + "/manifest-all.jsonl"), as: UTF8.self)
+        #expect(manifest.contains("claimed by another run"))
+    }
+
+    /// The claim of the batch form: one holder at a time; a lock dies with its holder, and a
+    /// committed claim leaves nothing but the output.
+    @Test func claimsExcludeEachOtherAndLeaveOnlyTheOutput() throws {
+        let dir = try TempDir()
+        let path = dir.file("o.f32")
+        let a = try AtomicOutput(claiming: path)
+        #expect(a != nil)
+        #expect(try AtomicOutput(claiming: path) == nil)   // a second claimant, even in-process, is refused
+        try Data([7]).write(to: URL(fileURLWithPath: a!.writePath))
+        try a!.commit()
+        #expect(try bytes(path) == Data([7]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["o.f32"])
+        var b = try AtomicOutput(claiming: path)
+        #expect(b != nil)
+        b = nil   // abandoned without commit: the part file goes, the output stays
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["o.f32"])
+        #expect(throws: AudioDQError.self) { _ = try AtomicOutput(claiming: dir.file("missing/o.f32")) }
     }
 }
 
