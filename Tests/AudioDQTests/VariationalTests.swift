@@ -5,9 +5,9 @@ import Testing
 @Suite(.serialized) struct VariationalTests {
     static let small = ["--flow-steps", "2", "--hidden", "8", "--q-hidden", "8", "--segment", "256", "--batch", "4", "--threads", "1"]
 
-    func trainedModel(_ dir: TempDir, base: String = "logistic", data: String = "speech-u8.wav") throws -> String {
-        let m = dir.file("v-\(base).dqm")
-        let r = try CLI.run(["train", fixture(data), "--model", m, "--method", "variational", "--q-base", base, "--steps", "8", "-q"] + Self.small)
+    func trainedModel(_ dir: TempDir, base: String = "logistic", data: String = "speech-u8.wav", extra: [String] = []) throws -> String {
+        let m = dir.file("v-\(base)\(extra.joined()).dqm")
+        let r = try CLI.run(["train", fixture(data), "--model", m, "--method", "variational", "--q-base", base, "--steps", "8", "-q"] + Self.small + extra)
         #expect(r.status == 0, "\(r.stderr)")
         return m
     }
@@ -45,16 +45,22 @@ import Testing
 
     /// The window grid gives (to float rounding) the u of one window over the whole file, also
     /// next to the window edges: the context covers q's receptive field.
-    @Test func windowsMatchAWholeFileWindow() throws {
+    /// Also for a q with wide context (`--q-context 3`: 588 samples each side, so 768 frames of
+    /// context per window).
+    @Test(arguments: [[], ["--q-layers", "6", "--q-context", "3"]])
+    func windowsMatchAWholeFileWindow(_ extra: [String]) throws {
         let dir = try TempDir()
-        let model = try DequantModel.load(path: try trainedModel(dir))
+        let model = try DequantModel.load(path: try trainedModel(dir, extra: extra))
         let bins = try readBins(fixture("speech-u8.wav")).bins
         let n = bins.count
-        #expect(VariationalDequantizer.windows(frames: n).count == 3)
+        let context = VariationalDequantizer.context(for: model.noise!.configuration)
+        #expect(context == (extra.isEmpty ? 256 : 768))
+        let windows = VariationalDequantizer.windows(frames: n, context: context)
+        #expect(windows.count == 3 && windows[1].lo == windows[1].coreLo - context)
         let vq = try VariationalDequantizer(model: model, range: .unit, key: NoiseKey(seed: 1), channels: 1, threads: 1)
         var uGrid = [Float](repeating: 0, count: n), lqGrid = uGrid, uWhole = uGrid, lqWhole = uGrid
         try bins.withUnsafeBufferPointer { b in
-            for w in VariationalDequantizer.windows(frames: n) {
+            for w in windows {
                 try uGrid.withUnsafeMutableBufferPointer { u in
                     try lqGrid.withUnsafeMutableBufferPointer { l in
                         try vq.run(windows: [w], bins: b, base: 0, u: u.baseAddress!, logq: l.baseAddress!, outBase: 0)

@@ -86,6 +86,53 @@ import Testing
         #expect(throws: FlowEngineError.backwardWithoutForward("NoiseFlow")) { try f.backward(dU: wu, dLogq: wl) }
     }
 
+    /// Context levels: coupling pairs cycle through dilation scales 1, 4, 16 …; the receptive
+    /// field adds up over the couplings; the reference (C = 1) keeps its file layout.
+    @Test func contextLevelsWidenTheDilations() throws {
+        let ref = try NoiseFlow(seed: 0)
+        #expect(ref.configuration.receptiveField == 56)
+        #expect(ref.architecture["contextLevels"] == nil)
+        let wide = try NoiseFlow(configuration: .init(layers: 8, hidden: 4, contextLevels: 3), seed: 0)
+        #expect(wide.couplings.map(\.dilationScale) == [1, 1, 4, 4, 16, 16, 1, 1])
+        #expect(wide.couplings[4].convs.prefix(3).map(\.dilation) == [16, 32, 64])
+        #expect(wide.configuration.receptiveField == 14 * (1 + 1 + 4 + 4 + 16 + 16 + 1 + 1))
+        #expect(wide.architecture["contextLevels"] == 3)
+        #expect(throws: FlowEngineError.self) { try NoiseFlow(configuration: .init(contextLevels: 0), seed: 0) }
+        // the output at t depends on eps exactly within the receptive field (one side shown)
+        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 4, contextLevels: 2), seed: 3)
+        Self.randomize(f)
+        let T = 512, rf = f.configuration.receptiveField   // 14 * (1 + 1 + 4 + 4) = 140
+        let c = Self.condition(batch: 1, length: T)
+        var eps = randomArray(T, seed: 4, scale: 0.8)
+        let u0 = try f.forward(eps: eps, condition: c, batch: 1).u
+        // eps is (2, T/2): even half then odd half; perturb the even sample at time 2·j
+        let j = (T / 2 + rf / 2) / 2 + 20
+        eps[j] += 0.5
+        let u1 = try f.forward(eps: eps, condition: c, batch: 1).u
+        let changed = (0..<T).filter { u0[$0] != u1[$0] }
+        #expect(!changed.isEmpty)
+        #expect(changed.allSatisfy { abs($0 - 2 * j) <= rf + 1 }, "changes reach \(changed.first!)...\(changed.last!) around \(2 * j), field \(rf)")
+        #expect(changed.contains { abs($0 - 2 * j) > rf / 2 })   // and do reach far: the context is used
+    }
+
+    @Test func gradientsWithContextLevels() throws {
+        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic, contextLevels: 2), seed: 7)
+        Self.randomize(f)
+        let B = 1, T = 32
+        let c = Self.condition(batch: B, length: T)
+        let eps = randomArray(B * T, seed: 12, scale: 0.8)
+        let wu = randomArray(B * T, seed: 13), wl: [Float] = [0.7]
+        f.zeroGradients()
+        _ = try f.forward(eps: eps, condition: c, batch: B)
+        try f.backward(dU: wu, dLogq: wl)
+        let r = try GradientCheck(step: 1e-3, maxPerProbe: 4).run(f.parameters.map(GradientCheck.probe)) {
+            let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
+            return dot(wu, u) + dot(wl, lq)
+        }
+        #expect(r.failures.isEmpty, "\(r.failures)")
+        #expect(r.checked > 40)
+    }
+
     @Test func checkpointRoundTrip() throws {
         let a = try NoiseFlow(configuration: .init(layers: 2, hidden: 4), seed: 1)
         Self.randomize(a)
@@ -94,5 +141,7 @@ import Testing
         #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value })
         let other = try NoiseFlow(configuration: .init(layers: 2, hidden: 4, base: .standardLogistic), seed: 1)
         #expect(throws: FlowEngineError.self) { try other.load(a.checkpoint()) }
+        let wider = try NoiseFlow(configuration: .init(layers: 2, hidden: 4, contextLevels: 2), seed: 1)
+        #expect(throws: FlowEngineError.self) { try wider.load(a.checkpoint()) }
     }
 }
