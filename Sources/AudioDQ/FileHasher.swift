@@ -22,25 +22,26 @@ final class FileHasher: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Files at least this large are hashed from a read-only mapping: no copy into a buffer.
+    /// Files at least this large are hashed from read-only mappings of `mapWindow` bytes at a
+    /// time (no copy into a buffer; one window mapped at once, so resident memory stays small).
     /// Smaller ones are read into a 64 KiB buffer: many short files hashed from several threads
     /// must not each map and unmap (unmapping shoots down the TLBs of the other cores).
     static let mapThreshold = 1 << 20
+    static let mapWindow = 8 << 20
 
     static func hash(path: String) throws -> String {
         let fd = try FileDescriptor(reading: path)
         var sha = SourceHash()
-        let size = fd.size
-        if size >= Int64(mapThreshold), let map = fd.mapped(bytes: Int(size)) {
-            defer { munmap(UnsafeMutableRawPointer(mutating: map.baseAddress), map.count) }
-            // 1 MiB pieces: each is hashed while the kernel's read-ahead maps the next
-            var i = 0
-            while i < map.count {
-                let n = min(1 << 20, map.count - i)
-                sha.update(UnsafeRawBufferPointer(rebasing: map[i..<(i + n)]))
-                i += n
+        let size = Int(fd.size)
+        if size >= mapThreshold {
+            var offset = 0
+            while offset < size, let map = fd.mapped(offset: offset, bytes: min(mapWindow, size - offset)) {
+                sha.update(map)
+                munmap(UnsafeMutableRawPointer(mutating: map.baseAddress), map.count)
+                offset += map.count
             }
-            return sha.finalizeHex()
+            if offset == size { return sha.finalizeHex() }
+            if offset > 0 { throw AudioDQError.cannotRead(path: path, reason: "cannot map at byte \(offset)") }
         }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
         defer { buf.deallocate() }

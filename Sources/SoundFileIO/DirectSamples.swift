@@ -54,13 +54,17 @@ final class DirectSamples {
         windowCount = 0
     }
 
-    /// Writes the bins of samples first..<first + bins.count into `bins`. Returns false on an I/O
-    /// error (the caller reports it).
-    func decode(first: Int64, into bins: UnsafeMutableBufferPointer<UInt32>) -> Bool {
+    /// errno of the last failed read (0: none; a short decode without it is an early end of file).
+    private(set) var lastError: Int32 = 0
+
+    /// Writes the bins of samples first..<first + bins.count into `bins`; returns how many it
+    /// wrote: fewer only when the file ended early (cut short since it was opened) or a read
+    /// failed (`lastError`).
+    func decode(first: Int64, into bins: UnsafeMutableBufferPointer<UInt32>) -> Int {
         var done = 0
         while done < bins.count {
             let start = dataOffset + (first + Int64(done)) * Int64(width)
-            guard let (p, available) = bytes(at: start, count: (bins.count - done) * width) else { return false }
+            guard let (p, available) = bytes(at: start, count: (bins.count - done) * width) else { return done }
             let n = available / width
             let out = UnsafeMutableBufferPointer(rebasing: bins[done..<(done + n)])
             if width == 2 {
@@ -77,7 +81,7 @@ final class DirectSamples {
             }
             done += n
         }
-        return true
+        return done
     }
 
     /// A pointer to the file's bytes from `start`, and how many of the `count` wanted it covers
@@ -92,14 +96,24 @@ final class DirectSamples {
         let mapStart = start / page * page
         let end = dataOffset + samples * Int64(width)
         let length = Int(min(end - mapStart, Int64(Self.windowBytes)))
+        var st = stat()
         if let p = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(mapStart)), p != MAP_FAILED {
+            // a file cut short meanwhile would fault (SIGBUS) past its end: read it instead
+            guard fstat(fd, &st) == 0, Int64(st.st_size) >= mapStart + Int64(length) else {
+                munmap(p, length)
+                return readInstead(at: start, count: count)
+            }
             window = UnsafeRawPointer(p)
             windowStart = mapStart
             windowCount = length
             let off = Int(start - mapStart)
             return (UnsafeRawPointer(p) + off, min(count, (length - off) / width * width))
         }
-        // not mappable: read into a buffer instead
+        return readInstead(at: start, count: count)
+    }
+
+    /// Not mappable (or shorter than when opened): `pread` into a buffer; nil at end of file.
+    private func readInstead(at start: Int64, count: Int) -> (UnsafeRawPointer, Int)? {
         let want = min(count, 1 << 20)
         if scratch.count < want {
             scratch.deallocate()
@@ -109,6 +123,7 @@ final class DirectSamples {
         while got < want {
             let r = pread(fd, scratch.baseAddress! + got, want - got, off_t(start) + off_t(got))
             if r < 0 && errno == EINTR { continue }
+            if r < 0 { lastError = errno }
             if r <= 0 { break }
             got += r
         }

@@ -137,8 +137,8 @@ public final class SoundFileReader {
                   let got = try? viaLibrary.withUnsafeMutableBufferPointer({ (p) throws(SoundFileError) -> Int in
                       try readThroughLibrary(into: UnsafeMutableBufferPointer(rebasing: p[0..<n]), count: n)
                   }), got == n else { return false }
-            let ok = viaDirect.withUnsafeMutableBufferPointer { d.decode(first: spot * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
-            guard ok, viaLibrary[0..<n] == viaDirect[0..<n] else { return false }
+            let decoded = viaDirect.withUnsafeMutableBufferPointer { d.decode(first: spot * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
+            guard decoded == n, viaLibrary[0..<n] == viaDirect[0..<n] else { return false }
         }
         return true
     }
@@ -187,10 +187,10 @@ public final class SoundFileReader {
         let n = wantFrames * ch
         let got: Int
         if let direct {
-            guard direct.decode(first: framesRead * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: bins[0..<n])) else {
-                throw .readFailed(path: path, reason: String(cString: strerror(errno)))
+            got = direct.decode(first: framesRead * Int64(ch), into: UnsafeMutableBufferPointer(rebasing: bins[0..<n]))
+            if got < n && direct.lastError != 0 {
+                throw .readFailed(path: path, reason: String(cString: strerror(direct.lastError)))
             }
-            got = n
         } else {
             got = try readThroughLibrary(into: bins, count: n)
         }

@@ -137,6 +137,13 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
             let direct = try r.readAll(chunkFrames: 100_003)
             #expect(direct == (try SoundFileReader(path: path, raw: nil, allowDirect: false).readAll()))
             #expect(direct.bins == bins)
+            // a file cut short after it was opened (read directly) is reported, not a crash (SIGBUS)
+            let shrink = dir.appendingPathComponent("shrink.\(ext)").path
+            try FileManager.default.copyItem(atPath: path, toPath: shrink)
+            let s = try SoundFileReader(path: shrink)
+            #expect(s.readsDirectly)
+            #expect(truncate(shrink, off_t(DirectSamples.windowBytes + 1000)) == 0)
+            #expect(throws: SoundFileError.self) { _ = try s.readAll(chunkFrames: 100_003) }
             // cut off the last 1000 bytes: reported as truncated, never read directly
             let cut = dir.appendingPathComponent("cut.\(ext)").path
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
