@@ -73,6 +73,11 @@ public enum Converter {
             guard m.binCount == info.binCount else {
                 throw DequantizationError.binCountMismatch(path: mp, model: m.binCount, data: info.binCount)
             }
+            // q streams in fixed windows (cores of 16,384 frames plus context), whatever the chunk
+            // size; a chunk too short to hold q's receptive field is refused all the same
+            if let q = m.noise?.configuration, o.chunkFrames < q.receptiveField {
+                throw AudioDQError.invalidArgument("\(o.input): --chunk-frames \(o.chunkFrames) is shorter than q's receptive field (\(q.receptiveField) frames each side)")
+            }
             model = m
         }
         let out = try claimed ?? AtomicOutput(path: o.output, force: o.force, inputs: [o.input])

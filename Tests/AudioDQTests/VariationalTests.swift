@@ -101,5 +101,9 @@ import Testing
         #expect(try CLI.run(["convert", fixture("speech-u8.wav"), dir.file("o.f32"), "--method", "variational"]).status == 64)
         let r = try CLI.run(["train", fixture("speech-u8.wav"), "--model", uniform, "--method", "variational", "--resume", "--steps", "4"] + Self.small)
         #expect(r.status == 1 && r.stderr.contains("uniform"), "\(r.stderr)")
+        // a streaming chunk shorter than q's receptive field (56 samples for this q)
+        let c = try CLI.run(["convert", fixture("speech-u8.wav"), dir.file("o.f32"), "--method", "variational", "--model", v,
+                             "--chunk-frames", "40"])
+        #expect(c.status == 1 && c.stderr.contains("receptive field") && !FileManager.default.fileExists(atPath: dir.file("o.f32")), "\(c.stderr)")
     }
 }
