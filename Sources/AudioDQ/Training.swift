@@ -8,6 +8,8 @@ public struct TrainOptions: Sendable {
     public var method: DequantMethod = .uniform
     public var flow = WaveformFlow.Configuration()
     public var noise = NoiseFlow.Configuration()
+    /// Give q the code steps (`NoiseFlow.Configuration.codeSteps` = K/2, K from the data).
+    public var noiseCodeSteps = false
     public var training = TrainingOptions()
     public var logPath: String?
     public var resume = false
@@ -52,7 +54,9 @@ public enum Training {
                 throw DequantizationError.wrongMethod(path: o.modelPath, expected: o.method, found: model.method)
             }
         } else {
-            model = try DequantModel(flow: o.flow, noise: o.method == .variational ? o.noise : nil,
+            var noise = o.noise
+            if o.noiseCodeSteps { noise.codeSteps = corpus.encoding.binCount / 2 }
+            model = try DequantModel(flow: o.flow, noise: o.method == .variational ? noise : nil,
                                      encoding: corpus.encoding, sampleRate: corpus.sampleRate, seed: o.training.seed)
         }
         guard model.binCount == corpus.encoding.binCount else {

@@ -97,7 +97,8 @@ public final class DequantModel {
         if method == 1 {
             ncfg = NoiseFlow.Configuration(layers: try need("noise.layers"), hidden: try need("noise.hidden"),
                                            base: try need("noise.base") == 0 ? .standardNormal : .standardLogistic,
-                                           contextLevels: a["noise.contextLevels"] ?? 1)
+                                           contextLevels: a["noise.contextLevels"] ?? 1,
+                                           codeSteps: a["noise.codeSteps"] ?? 0)
         }
         let ei = try need("encoding")
         guard ei >= 0, ei < Self.encodings.count, Self.encodings[ei].binCount == (try need("binCount")) else {

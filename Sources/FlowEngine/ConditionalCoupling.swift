@@ -1,7 +1,8 @@
 import Foundation
 
 /// Affine coupling of the variational dequantizer over z = (B, 2, H) = [even half, odd half],
-/// conditioned on the codes c (B, 2, H) (scaled to [-1, 1)). Parity p = 0 transforms the odd
+/// conditioned on the codes c (B, 2, H) (scaled to [-1, 1)), optionally followed by two channels
+/// of code steps (B, 4, H in all; see `NoiseFlow.Configuration.codeSteps`). Parity p = 0 transforms the odd
 /// half given the even one, p = 1 the even half given the odd one:
 ///
 ///     a = z[:, p],  h = NN(concat[a (1 ch), c (2 ch)])        (B, 2, H)
@@ -16,6 +17,8 @@ public final class ConditionalCoupling {
     public let parity: Int
     public let hidden: Int
     public let dilationScale: Int
+    /// Channels of the condition: 2 (codes, even and odd) or 4 (plus the code steps).
+    public let conditionChannels: Int
     public let convs: [Conv1d]
 
     /// Half-rate steps on each side that one output depends on: (1 + 2 + 4)·s.
@@ -28,16 +31,18 @@ public final class ConditionalCoupling {
     private let scale = Workspace(), dh = Workspace()
     private var forwardShape: Shape? = nil
 
-    public init(name: String, parity: Int, hidden: Int = 32, dilationScale: Int = 1, seed: UInt64) throws {
-        guard parity == 0 || parity == 1, hidden > 0, dilationScale >= 1 else {
-            throw FlowEngineError.invalidConfiguration("\(name): parity must be 0 or 1, hidden and dilation scale positive")
+    public init(name: String, parity: Int, hidden: Int = 32, dilationScale: Int = 1, conditionChannels: Int = 2,
+                seed: UInt64) throws {
+        guard parity == 0 || parity == 1, hidden > 0, dilationScale >= 1, conditionChannels == 2 || conditionChannels == 4 else {
+            throw FlowEngineError.invalidConfiguration("\(name): parity must be 0 or 1, hidden and dilation scale positive, 2 or 4 condition channels")
         }
+        self.conditionChannels = conditionChannels
         self.parity = parity
         self.hidden = hidden
         self.dilationScale = dilationScale
         var seeds = SplitMix64(seed: seed)
         convs = [
-            try Conv1d(name: name + ".conv1", inChannels: 3, outChannels: hidden, kernelSize: 3, dilation: dilationScale,
+            try Conv1d(name: name + ".conv1", inChannels: 1 + conditionChannels, outChannels: hidden, kernelSize: 3, dilation: dilationScale,
                        activation: .relu, initialization: .torchDefault(seed: seeds.next())),
             try Conv1d(name: name + ".conv2", inChannels: hidden, outChannels: hidden, kernelSize: 3, dilation: 2 * dilationScale,
                        activation: .relu, initialization: .torchDefault(seed: seeds.next())),
@@ -63,16 +68,17 @@ public final class ConditionalCoupling {
         }
     }
 
-    /// Runs NN(concat[z[:, p], c]); the result is in acts.last (B, 2, H).
+    /// Runs NN(concat[z[:, p], c]); the result is in acts.last (B, 2, H). c is (B, C, H),
+    /// C = `conditionChannels`.
     private func conditioner(_ z: UnsafePointer<Float>, cond: UnsafePointer<Float>, shape: Shape) {
-        let B = shape.batch, H = shape.time
-        input.resize(3 * B * H)
+        let B = shape.batch, H = shape.time, cc = conditionChannels, ci = 1 + cc
+        input.resize(ci * B * H)
         for (i, c) in convs.enumerated() { acts[i].resize(c.outChannels * B * H) }
         for b in 0..<B {
-            (input.pointer + b * 3 * H).update(from: z + (b * 2 + parity) * H, count: H)
-            (input.pointer + b * 3 * H + H).update(from: cond + b * 2 * H, count: 2 * H)
+            (input.pointer + b * ci * H).update(from: z + (b * 2 + parity) * H, count: H)
+            (input.pointer + b * ci * H + H).update(from: cond + b * cc * H, count: cc * H)
         }
-        var x = UnsafePointer(input.pointer), stride = 3 * H
+        var x = UnsafePointer(input.pointer), stride = ci * H
         for (i, c) in convs.enumerated() {
             c.forward(x: x, xBatchStride: stride, batch: B, time: H, y: acts[i].pointer)
             x = UnsafePointer(acts[i].pointer)
@@ -118,7 +124,7 @@ public final class ConditionalCoupling {
         guard forwardShape == shape else { throw FlowEngineError.backwardWithoutForward(convs[0].weight.name) }
         let B = shape.batch, H = shape.time, q = 1 - parity
         dh.resize(2 * B * H)
-        dInput.resize(3 * B * H)
+        dInput.resize((1 + conditionChannels) * B * H)
         for (i, c) in convs.enumerated() { grads[i].resize(c.outChannels * B * H) }
         for b in 0..<B {
             let dyq = dy + (b * 2 + q) * H, xq = x + (b * 2 + q) * H, dxq = dx + (b * 2 + q) * H
@@ -132,7 +138,7 @@ public final class ConditionalCoupling {
                 d1[t] = gy
             }
         }
-        // Back through NN: dh -> ... -> dInput (B, 3, H).
+        // Back through NN: dh -> ... -> dInput (B, 1 + C, H).
         var upstream = UnsafePointer(dh.pointer)
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
             let c = convs[i]
@@ -143,7 +149,7 @@ public final class ConditionalCoupling {
             upstream = UnsafePointer(dxin)
         }
         for b in 0..<B {
-            let dyp = dy + (b * 2 + parity) * H, dxp = dx + (b * 2 + parity) * H, di = dInput.pointer + b * 3 * H
+            let dyp = dy + (b * 2 + parity) * H, dxp = dx + (b * 2 + parity) * H, di = dInput.pointer + b * (1 + conditionChannels) * H
             for t in 0..<H { dxp[t] = dyp[t] + di[t] }
         }
         forwardShape = nil

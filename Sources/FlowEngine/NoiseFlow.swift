@@ -20,13 +20,24 @@ public final class NoiseFlow {
         /// Context levels C: couplings 2j and 2j + 1 use dilations (1, 2, 4)·4^(j mod C), so q
         /// sees further along the waveform at no extra cost per sample. 1 is the reference.
         public var contextLevels: Int
+        /// Code steps as extra condition channels: 0 (reference) for none, or K/2, with which
+        /// the step into sample t, d_t = tanh((c_t − c_{t−1})·K/2 / 4) (d_0 = 0), is one quarter
+        /// of a bin per unit before the squashing. c = 2x/K − 1 moves by only 2/K per bin, which
+        /// the conditioner's first layer would need weights of order K to resolve; the steps hand
+        /// it the fine structure of quiet passages at unit scale.
+        public var codeSteps: Int
 
-        public init(layers: Int = 4, hidden: Int = 32, base: BaseDistribution = .standardNormal, contextLevels: Int = 1) {
+        public init(layers: Int = 4, hidden: Int = 32, base: BaseDistribution = .standardNormal, contextLevels: Int = 1,
+                    codeSteps: Int = 0) {
             self.layers = layers
             self.hidden = hidden
             self.base = base
             self.contextLevels = contextLevels
+            self.codeSteps = codeSteps
         }
+
+        /// Channels of the couplings' condition: 2, or 4 with code steps.
+        public var conditionChannels: Int { codeSteps > 0 ? 4 : 2 }
 
         /// Dilation scale of coupling i.
         public func dilationScale(layer i: Int) -> Int {
@@ -38,7 +49,7 @@ public final class NoiseFlow {
         /// Samples on each side of a position that its u depends on (the couplings' receptive
         /// fields add up; one half-rate step is two samples).
         public var receptiveField: Int {
-            (0..<layers).reduce(0) { $0 + 2 * 7 * dilationScale(layer: $1) }
+            (0..<layers).reduce(0) { $0 + 2 * 7 * dilationScale(layer: $1) } + (codeSteps > 0 ? 1 : 0)
         }
     }
 
@@ -52,6 +63,9 @@ public final class NoiseFlow {
 
     public init(configuration: Configuration = Configuration(), seed: UInt64) throws {
         guard configuration.layers >= 1 else { throw FlowEngineError.invalidConfiguration("NoiseFlow needs at least one layer") }
+        guard configuration.codeSteps >= 0 && configuration.codeSteps <= 1 << 23 else {
+            throw FlowEngineError.invalidConfiguration("NoiseFlow code-step scale must be 0 to 2^23, got \(configuration.codeSteps)")
+        }
         guard (1...4).contains(configuration.contextLevels) else {
             throw FlowEngineError.invalidConfiguration("NoiseFlow context levels must be 1 to 4, got \(configuration.contextLevels)")
         }
@@ -59,7 +73,8 @@ public final class NoiseFlow {
         var seeds = SplitMix64(seed: seed)
         couplings = try (0..<configuration.layers).map {
             try ConditionalCoupling(name: "layer\($0)", parity: $0 % 2, hidden: configuration.hidden,
-                                    dilationScale: configuration.dilationScale(layer: $0), seed: seeds.next())
+                                    dilationScale: configuration.dilationScale(layer: $0),
+                                    conditionChannels: configuration.conditionChannels, seed: seeds.next())
         }
         parameters = couplings.flatMap { $0.parameters }
         zs = (0...configuration.layers).map { _ in Workspace() }
@@ -100,11 +115,12 @@ public final class NoiseFlow {
         let shape = try halfShape(batch: batch, length: length)
         forwardShape = nil
         for z in zs { z.resize(shape.count) }
-        cond.resize(shape.count)
+        let cc = configuration.conditionChannels
+        cond.resize(cc * batch * shape.time)
         uBuf.resize(shape.count)
         logDet.resize(batch)
         logDet.zero()
-        Rearrange.squeeze(c, cond.pointer, shape: Shape(batch: batch, channels: 1, time: length), factor: 2)
+        buildCondition(c, batch: batch, length: length)
         zs[0].pointer.update(from: eps, count: shape.count)
         for i in 0..<batch { logq[i] = 0 }
         configuration.base.addLogProb(eps, batch: batch, itemCount: shape.itemCount, into: logq)
@@ -124,6 +140,25 @@ public final class NoiseFlow {
         }
         Rearrange.unsqueeze(uBuf.pointer, u, shape: Shape(batch: batch, channels: 1, time: length), factor: 2)
         forwardShape = shape
+    }
+
+    /// cond (B, C, T/2) from c (B, T): [even c, odd c] and, with code steps, [even d, odd d].
+    private func buildCondition(_ c: UnsafePointer<Float>, batch: Int, length: Int) {
+        let H = length / 2, cc = configuration.conditionChannels
+        let g = Float(configuration.codeSteps) / 4
+        for b in 0..<batch {
+            let src = c + b * length, dst = cond.pointer + b * cc * H
+            for j in 0..<H {
+                dst[j] = src[2 * j]
+                dst[H + j] = src[2 * j + 1]
+            }
+            if cc == 4 {
+                for j in 0..<H {
+                    dst[2 * H + j] = j == 0 ? 0 : Foundation.tanhf((src[2 * j] - src[2 * j - 1]) * g)
+                    dst[3 * H + j] = Foundation.tanhf((src[2 * j + 1] - src[2 * j]) * g)
+                }
+            }
+        }
     }
 
     /// Per-sample terms of log q(u | x) of the latest `forward`, in time order (B, T), summing to
@@ -214,11 +249,13 @@ public final class NoiseFlow {
 
     static let modelName = "NoiseFlow"
 
-    /// The reference's keys; `contextLevels` only when not 1, so reference models' files are unchanged.
+    /// The reference's keys; `contextLevels` and `codeSteps` only when used, so reference models'
+    /// files are unchanged.
     public var architecture: [String: Int] {
         var a = ["layers": configuration.layers, "hidden": configuration.hidden,
                  "base": configuration.base == .standardNormal ? 0 : 1]
         if configuration.contextLevels != 1 { a["contextLevels"] = configuration.contextLevels }
+        if configuration.codeSteps != 0 { a["codeSteps"] = configuration.codeSteps }
         return a
     }
 

@@ -61,6 +61,9 @@ struct Train: ParsableCommand {
     @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (reference: 1).")
     var qContext: Int = 1
 
+    @Flag(help: "Condition q also on the code steps x[t] - x[t-1] (squashed, in bins); not in the reference.")
+    var qCodeSteps = false
+
     @Option(help: "Training steps in total.")
     var steps: Int = 1500
 
@@ -119,6 +122,7 @@ struct Train: ParsableCommand {
         o.method = method.value
         o.flow = .init(squeeze: squeeze, steps: flowSteps, hidden: hidden, kernelSize: 3)
         o.noise = .init(layers: qLayers, hidden: qHidden, base: qBase.value, contextLevels: qContext)
+        o.noiseCodeSteps = qCodeSteps
         o.training.steps = steps
         o.training.batch = batch
         o.training.segment = segment
