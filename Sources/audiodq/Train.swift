@@ -13,7 +13,8 @@ enum QBaseArgument: String, CaseIterable, ExpressibleByArgument {
 }
 
 enum ArchArgument: String, CaseIterable, ExpressibleByArgument {
-    case reference
+    case audiodq, reference
+    var value: ArchitecturePreset { self == .reference ? .reference : .audiodq }
 }
 
 struct Train: ParsableCommand {
@@ -37,8 +38,11 @@ struct Train: ParsableCommand {
     @Option(help: "Noise: uniform, or variational (learned q(u|x)).")
     var method: MethodArgument = .uniform
 
-    @Option(help: "Architecture preset: reference (the PyTorch MainFlow/Dequantizer).")
-    var arch: ArchArgument = .reference
+    @Option(help: """
+        Architecture preset: audiodq (p as the reference; for --method variational, q with a logistic \
+        base conditioned on the code steps) or reference (exactly the PyTorch MainFlow/Dequantizer).
+        """)
+    var arch: ArchArgument = .audiodq
 
     @Option(help: "Flow steps of p (reference: 6).")
     var flowSteps: Int = 6
@@ -49,20 +53,20 @@ struct Train: ParsableCommand {
     @Option(help: "Squeeze factor of p (reference: 8).")
     var squeeze: Int = 8
 
-    @Option(help: "Base noise of q: gaussian (reference) or logistic (sigmoid(eps) is U(0,1) at init).")
-    var qBase: QBaseArgument = .gaussian
+    @Option(help: "Base noise of q: gaussian or logistic (sigmoid(eps) is U(0,1) at init). Default: the preset's (audiodq: logistic, reference: gaussian).")
+    var qBase: QBaseArgument?
 
-    @Option(help: "Coupling layers of q (reference: 4).")
-    var qLayers: Int = 4
+    @Option(help: "Coupling layers of q. Default: the preset's (audiodq: \(ArchitecturePreset.audiodq.noise.layers), reference: 4).")
+    var qLayers: Int?
 
-    @Option(help: "Hidden channels of q's coupling nets (reference: 32).")
-    var qHidden: Int = 32
+    @Option(help: "Hidden channels of q's coupling nets. Default: the preset's (audiodq: \(ArchitecturePreset.audiodq.noise.hidden), reference: 32).")
+    var qHidden: Int?
 
-    @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (reference: 1).")
+    @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (both presets: 1).")
     var qContext: Int = 1
 
-    @Flag(help: "Condition q also on the code steps x[t] - x[t-1] (squashed, in bins); not in the reference.")
-    var qCodeSteps = false
+    @Flag(inversion: .prefixedNo, help: "Condition q also on the code steps x[t] - x[t-1] (squashed, in bins). Default: the preset's (audiodq: yes, reference: no).")
+    var qCodeSteps: Bool?
 
     @Option(help: "Training steps in total.")
     var steps: Int = 1500
@@ -107,7 +111,7 @@ struct Train: ParsableCommand {
         guard steps >= 0, batch > 0, threads > 0, lr > 0, warmup >= 0, checkpointEvery >= 0 else {
             throw ValidationError("--steps, --batch, --threads, --lr must be positive")
         }
-        guard flowSteps > 0, hidden > 0, squeeze > 0, qLayers > 0, qHidden > 0 else {
+        guard flowSteps > 0, hidden > 0, squeeze > 0, (qLayers ?? 1) > 0, (qHidden ?? 1) > 0 else {
             throw ValidationError("architecture sizes must be positive")
         }
         guard (1...4).contains(qContext) else { throw ValidationError("--q-context must be 1 to 4") }
@@ -121,8 +125,10 @@ struct Train: ParsableCommand {
         var o = TrainOptions(data: data, modelPath: model)
         o.method = method.value
         o.flow = .init(squeeze: squeeze, steps: flowSteps, hidden: hidden, kernelSize: 3)
-        o.noise = .init(layers: qLayers, hidden: qHidden, base: qBase.value, contextLevels: qContext)
-        o.noiseCodeSteps = qCodeSteps
+        let preset = arch.value
+        o.noise = .init(layers: qLayers ?? preset.noise.layers, hidden: qHidden ?? preset.noise.hidden,
+                        base: qBase?.value ?? preset.noise.base, contextLevels: qContext)
+        o.noiseCodeSteps = qCodeSteps ?? preset.codeSteps
         o.training.steps = steps
         o.training.batch = batch
         o.training.segment = segment

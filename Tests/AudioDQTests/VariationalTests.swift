@@ -89,6 +89,26 @@ import Testing
         #expect(applying == ["containment", "edge-mass", "tonal-spur", "block-spur"])
     }
 
+    /// The presets: by default q has a logistic base and sees the code steps (scale K/2 from the
+    /// data); `--arch reference` is the reference's Gaussian q on codes only; flags override both.
+    @Test func architecturePresetsConfigureQ() throws {
+        let dir = try TempDir()
+        func q(_ extra: [String]) throws -> NoiseFlow.Configuration {
+            let m = dir.file("p\(extra.joined()).dqm")
+            let r = try CLI.run(["train", fixture("speech-u8.wav"), "--model", m, "--method", "variational", "--steps", "1", "-q"]
+                                + ["--flow-steps", "2", "--hidden", "8", "--segment", "256", "--batch", "2", "--threads", "1"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try DequantModel.load(path: m).noise!.configuration
+        }
+        let def = try q([])
+        #expect(def.base == .standardLogistic && def.codeSteps == 128 && def.layers == 4 && def.hidden == 32)
+        let ref = try q(["--arch", "reference"])
+        #expect(ref.base == .standardNormal && ref.codeSteps == 0 && ref.layers == 4 && ref.hidden == 32)
+        let mixed = try q(["--arch", "reference", "--q-base", "logistic", "--q-code-steps", "--q-hidden", "8"])
+        #expect(mixed.base == .standardLogistic && mixed.codeSteps == 128 && mixed.hidden == 8)
+        #expect(try q(["--no-q-code-steps"]).codeSteps == 0)
+    }
+
     @Test func wrongModelsAreClearErrors() throws {
         let dir = try TempDir()
         let uniform = dir.file("u.dqm")
