@@ -12,6 +12,27 @@ import Testing
         }
     }
 
+    /// Checks every parameter's gradient of L = wu·u + wl·log q against central differences;
+    /// returns the number of entries checked.
+    static func checkGradients(_ f: NoiseFlow, batch B: Int, length T: Int, epsSeed: UInt64, weightSeed: UInt64,
+                               logqWeights wl: [Float], maxPerProbe: Int) throws -> Int {
+        let c = condition(batch: B, length: T)
+        let eps = randomArray(B * T, seed: epsSeed, scale: 0.8)
+        let wu = randomArray(B * T, seed: weightSeed)
+        f.zeroGradients()
+        _ = try f.forward(eps: eps, condition: c, batch: B)
+        try f.backward(dU: wu, dLogq: wl)
+        let r = try GradientCheck(step: 1e-3, maxPerProbe: maxPerProbe).run(f.parameters.map(GradientCheck.probe)) {
+            let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
+            return dot(wu, u) + dot(wl, lq)
+        }
+        #expect(r.failures.isEmpty, "\(r.failures)")
+        // consumes the last forward of the check; a second backward has no forward
+        try f.backward(dU: wu, dLogq: wl)
+        #expect(throws: FlowEngineError.backwardWithoutForward("NoiseFlow")) { try f.backward(dU: wu, dLogq: wl) }
+        return r.checked
+    }
+
     /// Codes of a toy K = 16 signal scaled to [-1, 1).
     static func condition(batch: Int, length: Int) -> [Float] {
         (0..<(batch * length)).map { Float(($0 * 7 + $0 / 3) % 16) * (2 / 16) - 1 }
@@ -69,21 +90,7 @@ import Testing
     @Test func gradientsOfParameters() throws {
         let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5), seed: 7)
         Self.randomize(f)
-        let B = 2, T = 16
-        let c = Self.condition(batch: B, length: T)
-        let eps = randomArray(B * T, seed: 8, scale: 0.8)
-        let wu = randomArray(B * T, seed: 9), wl: [Float] = [0.6, -0.9]
-        f.zeroGradients()
-        _ = try f.forward(eps: eps, condition: c, batch: B)
-        try f.backward(dU: wu, dLogq: wl)
-        let r = try GradientCheck(step: 1e-3, maxPerProbe: 5).run(f.parameters.map(GradientCheck.probe)) {
-            let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
-            return dot(wu, u) + dot(wl, lq)
-        }
-        #expect(r.failures.isEmpty, "\(r.failures)")
-        #expect(r.checked > 50)
-        try f.backward(dU: wu, dLogq: wl)   // consumes the last forward of the check
-        #expect(throws: FlowEngineError.backwardWithoutForward("NoiseFlow")) { try f.backward(dU: wu, dLogq: wl) }
+        #expect(try Self.checkGradients(f, batch: 2, length: 16, epsSeed: 8, weightSeed: 9, logqWeights: [0.6, -0.9], maxPerProbe: 5) > 50)
     }
 
     /// Context levels: coupling pairs cycle through dilation scales 1, 4, 16 …; the receptive
@@ -118,19 +125,7 @@ import Testing
     @Test func gradientsWithContextLevels() throws {
         let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic, contextLevels: 2), seed: 7)
         Self.randomize(f)
-        let B = 1, T = 32
-        let c = Self.condition(batch: B, length: T)
-        let eps = randomArray(B * T, seed: 12, scale: 0.8)
-        let wu = randomArray(B * T, seed: 13), wl: [Float] = [0.7]
-        f.zeroGradients()
-        _ = try f.forward(eps: eps, condition: c, batch: B)
-        try f.backward(dU: wu, dLogq: wl)
-        let r = try GradientCheck(step: 1e-3, maxPerProbe: 4).run(f.parameters.map(GradientCheck.probe)) {
-            let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
-            return dot(wu, u) + dot(wl, lq)
-        }
-        #expect(r.failures.isEmpty, "\(r.failures)")
-        #expect(r.checked > 40)
+        #expect(try Self.checkGradients(f, batch: 1, length: 32, epsSeed: 12, weightSeed: 13, logqWeights: [0.7], maxPerProbe: 4) > 40)
     }
 
     /// Code steps: q's output depends on them (a code step changes u even where c barely moves),
@@ -155,16 +150,7 @@ import Testing
         eps.withUnsafeBufferPointer { BaseDistribution.standardLogistic.addLogProb($0.baseAddress!, batch: 1, itemCount: T, into: &logBase) }
         let logDet = try bruteForceLogAbsDet(eps) { try f.forward(eps: $0, condition: c, batch: 1).u }
         #expect(abs(Double(logBase[0]) - logDet - Double(logq[0])) < 2e-3 * max(1, abs(logDet)))
-        let wu = randomArray(T, seed: 23), wl: [Float] = [0.5]
-        f.zeroGradients()
-        _ = try f.forward(eps: eps, condition: c, batch: 1)
-        try f.backward(dU: wu, dLogq: wl)
-        let r = try GradientCheck(step: 1e-3, maxPerProbe: 4).run(f.parameters.map(GradientCheck.probe)) {
-            let (u, lq) = try f.forward(eps: eps, condition: c, batch: 1)
-            return dot(wu, u) + dot(wl, lq)
-        }
-        #expect(r.failures.isEmpty, "\(r.failures)")
-        #expect(r.checked > 40)
+        #expect(try Self.checkGradients(f, batch: 1, length: T, epsSeed: 22, weightSeed: 23, logqWeights: [0.5], maxPerProbe: 4) > 40)
         let plain = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic), seed: 21)
         #expect(throws: FlowEngineError.self) { try plain.load(f.checkpoint()) }
     }
