@@ -40,13 +40,7 @@ public final class AtomicOutput {
         finalPath = path
         var st = stat()
         let exists = stat(path, &st) == 0
-        for input in inputs {
-            var si = stat()
-            if stat(input, &si) == 0, exists, si.st_dev == st.st_dev, si.st_ino == st.st_ino {
-                throw AudioDQError.outputIsInput(path: path)
-            }
-            if input == path { throw AudioDQError.outputIsInput(path: path) }
-        }
+        try AtomicOutput.refuseInputs(inputs, as: path)
         let type = st.st_mode & S_IFMT
         if exists && (type == S_IFCHR || type == S_IFIFO) {
             isStream = true
@@ -72,7 +66,7 @@ public final class AtomicOutput {
     public init?(claiming path: String, inputs: [String] = []) throws {
         finalPath = path
         isStream = false
-        for input in inputs where input == path { throw AudioDQError.outputIsInput(path: path) }
+        try AtomicOutput.refuseInputs(inputs, as: path)
         let (dir, name) = AtomicOutput.split(path)
         writePath = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/") + "." + name + AtomicOutput.partSuffix
         for _ in 0..<3 {
@@ -102,6 +96,18 @@ public final class AtomicOutput {
     }
 
     deinit { abort() }
+
+    /// Throws `outputIsInput` when `path` is one of `inputs`, by name or by device and inode.
+    static func refuseInputs(_ inputs: [String], as path: String) throws {
+        var st = stat()
+        let exists = stat(path, &st) == 0
+        for input in inputs {
+            var si = stat()
+            if input == path || (exists && stat(input, &si) == 0 && si.st_dev == st.st_dev && si.st_ino == st.st_ino) {
+                throw AudioDQError.outputIsInput(path: path)
+            }
+        }
+    }
 
     /// This host's tag in temporary names.
     static let hostTag: String = {
