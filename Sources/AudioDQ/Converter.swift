@@ -203,7 +203,7 @@ public enum Converter {
         let ch = reader.info.channels
         let frames = Int(reader.info.frames)
         let vq = try VariationalDequantizer(model: model, range: range, key: key, channels: ch, threads: threads)
-        let windows = VariationalDequantizer.windows(frames: frames, context: VariationalDequantizer.context(for: model.noise!.configuration))
+        let windows = vq.windows(frames: frames)
         var buf: [UInt32] = []          // frames bufStart..<bufStart + buf.count / ch
         var bufStart = 0
         var readChunk = [UInt32](repeating: 0, count: 65536 * ch)

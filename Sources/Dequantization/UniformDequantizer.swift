@@ -66,7 +66,7 @@ public struct UniformDequantizer: Sendable {
             let n = bins.count
             var i = 0
             if n > 0 && first & 1 == 1 {
-                d[0] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[0]), u24: rng.uniform24(first), offset: off, scale: fscale)
+                d[0] = UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: src[0]), u24: rng.uniform24(first), offset: off, scale: fscale)
                 i = 1
             }
             // Blocks of 2048 samples: draw into a small buffer, then place; each loop vectorizes.
@@ -91,7 +91,7 @@ public struct UniformDequantizer: Sendable {
                 }
             }
             if i < n {
-                d[i] = UniformDequantizer.placeFloat(bin: Int32(bitPattern: src[i]), u24: rng.uniform24(first &+ UInt64(i)), offset: off, scale: fscale)
+                d[i] = UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: src[i]), u24: rng.uniform24(first &+ UInt64(i)), offset: off, scale: fscale)
             }
         } else {
             for i in 0..<bins.count {
@@ -101,10 +101,10 @@ public struct UniformDequantizer: Sendable {
         }
     }
 
-    /// `placeFloat` in branch-free bit arithmetic (vectorizes): when s rounded onto top = b + 1,
-    /// the next float toward zero-side below top is top's bit pattern − 1 for top > 0 and + 1 for
-    /// top < 0 (top = 0 needs no guard: b = −1 gives s ≤ −2⁻²⁴ exactly). Same bits as `placeFloat`
-    /// (tested over every code).
+    /// `placeFloat` in branch-free bit arithmetic, the form every float32 output uses (it
+    /// vectorizes): when s rounded onto top = b + 1, the largest float below top is top's bit
+    /// pattern − 1 for top > 0 and + 1 for top < 0 (top = 0 needs no guard: b = −1 gives
+    /// s ≤ −2⁻²⁴ exactly). Same bits as `placeFloat`, tested over every 8- and 16-bit code.
     @inlinable @inline(__always)
     public static func placeFloatFast(bin x: Int32, u24: UInt32, offset: Int32, scale: Float) -> Float {
         let base = Float(x &+ offset)
@@ -117,7 +117,8 @@ public struct UniformDequantizer: Sendable {
         return g * scale
     }
 
-    /// `place` for Float32 output with a 24-bit position u24 (u = u24 · 2⁻²⁴), all in float32:
+    /// The readable statement of the float32 placement that `placeFloatFast` implements (the
+    /// tests check one against the other). `place` for Float32 output with a 24-bit position u24 (u = u24 · 2⁻²⁴), all in float32:
     /// s = RN(b + u) with b = x + offset (|b| ≤ 2¹⁶, exact), one rounding; s is moved below
     /// b + 1 when it rounded onto it; y = s · scale is exact (scale is a power of two).
     @inlinable @inline(__always)

@@ -68,6 +68,11 @@ public final class VariationalDequantizer {
         }
     }
 
+    /// The windows of a file of `frames` frames for this dequantizer's q.
+    public func windows(frames: Int) -> [Window] {
+        Self.windows(frames: frames, context: Self.context(for: noise.configuration))
+    }
+
     /// The windows of a file of `frames` frames, with `context` frames on each side of a core.
     public static func windows(frames: Int, context: Int = minimumContext) -> [Window] {
         var out: [Window] = []

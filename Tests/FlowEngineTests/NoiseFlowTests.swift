@@ -140,19 +140,36 @@ import Testing
         let T = 16
         let c = Self.condition(batch: 1, length: T)
         let eps = randomArray(T, seed: 22, scale: 0.8)
-        let (u, logq) = try f.forward(eps: eps, condition: c, batch: 1)
-        // raising one code by one bin (c moves by 2/K) changes u
+        let (_, logq) = try f.forward(eps: eps, condition: c, batch: 1)
+        // With the codes' own input weights zeroed, q sees the codes only through the steps:
+        // raising one code by one bin (c moves by 2/K) still changes u.
+        let saved = f.couplings.map { $0.convs[0].weight.value }
+        for cp in f.couplings {
+            let w = cp.convs[0].weight   // (hidden, 1 + 4, 3): inputs [z, c even, c odd, d even, d odd]
+            for o in 0..<cp.hidden { for i in 1...2 { for k in 0..<3 { w.value[(o * 5 + i) * 3 + k] = 0 } } }
+        }
         var c2 = c
         c2[7] += 2 / Float(K)
+        let (u1, _) = try f.forward(eps: eps, condition: c, batch: 1)
         let (u2, _) = try f.forward(eps: eps, condition: c2, batch: 1)
-        #expect(u != u2)
+        #expect(u1 != u2)
+        let plain = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic), seed: 21)
+        for (a, b) in zip(plain.couplings, f.couplings) {
+            for (pa, pb) in zip(a.convs.dropFirst(), b.convs.dropFirst()) { for (x, y) in zip(pa.parameters, pb.parameters) { x.value = y.value } }
+            let w = a.convs[0].weight   // (hidden, 3, 3): [z, c even, c odd], the codes' weights zero too
+            for o in 0..<a.hidden { for k in 0..<3 { w.value[(o * 3) * 3 + k] = b.convs[0].weight.value[(o * 5) * 3 + k] } }
+            for o in 0..<a.hidden { for i in 1...2 { for k in 0..<3 { w.value[(o * 3 + i) * 3 + k] = 0 } } }
+            a.convs[0].bias.value = b.convs[0].bias.value
+        }
+        // the same q without the step channels cannot tell the two codes apart
+        #expect(try plain.forward(eps: eps, condition: c, batch: 1).u == plain.forward(eps: eps, condition: c2, batch: 1).u)
+        for (cp, w) in zip(f.couplings, saved) { cp.convs[0].weight.value = w }
         var logBase = [Float](repeating: 0, count: 1)
         eps.withUnsafeBufferPointer { BaseDistribution.standardLogistic.addLogProb($0.baseAddress!, batch: 1, itemCount: T, into: &logBase) }
         let logDet = try bruteForceLogAbsDet(eps) { try f.forward(eps: $0, condition: c, batch: 1).u }
         #expect(abs(Double(logBase[0]) - logDet - Double(logq[0])) < 2e-3 * max(1, abs(logDet)))
         #expect(try Self.checkGradients(f, batch: 1, length: T, epsSeed: 22, weightSeed: 23, logqWeights: [0.5], maxPerProbe: 4) > 40)
-        let plain = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic), seed: 21)
-        #expect(throws: FlowEngineError.self) { try plain.load(f.checkpoint()) }
+        #expect(throws: FlowEngineError.self) { try plain.load(f.checkpoint()) }   // 3 condition inputs, not 5
     }
 
     @Test func checkpointRoundTrip() throws {
