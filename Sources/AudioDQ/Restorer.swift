@@ -6,7 +6,9 @@ import SoundFileIO
 /// Each value is decoded with the sidecar's rule (`DequantRange.bin(of:binCount:)`); a value that is
 /// not finite or outside the range stops the run with an error naming its sample index, and no
 /// output is left. The codes are written in the source's encoding, in the container that OUT's
-/// extension names.
+/// extension names; 8-bit PCM goes into the container's own 8-bit flavour when it holds only the
+/// other one (signed 8-bit into WAV as unsigned, unsigned into AU as signed: bin b is stored as
+/// b or b − 128, the same 256 levels), and `Summary.encoding` says which was written.
 public struct RestoreOptions: Sendable {
     public var input: String
     public var output: String
@@ -27,6 +29,9 @@ public struct RestoreOptions: Sendable {
 }
 
 public enum Restorer {
+    /// The output extensions `restore` knows, for messages.
+    public static let containerExtensions = ".wav, .aiff, .au, .flac, .caf, .w64, .rf64, .sph, .sf, .voc, .8svx, .paf, .mat, .htk, .avr, .pvf, .wve or .raw"
+
     public struct Summary: Sendable {
         public var frames: Int
         public var channels: Int
@@ -42,7 +47,7 @@ public enum Restorer {
         } catch {
             switch error {
             case .containerCannotHold:
-                throw AudioDQError.soundFile(.containerCannotHold(path: finalPath, container: container.rawValue,
+                throw AudioDQError.soundFile(.containerCannotHold(path: finalPath, container: container.displayName,
                                                                   encoding: encoding.displayName))
             default:
                 throw AudioDQError.cannotWrite(path: finalPath, reason: "\(error)")
@@ -60,11 +65,15 @@ public enum Restorer {
             throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
         }
         guard let container = AudioContainer(pathExtension: FileSystem.pathExtension(o.output)) else {
-            throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ".wav, .aiff, .au, .flac or .raw")
+            throw AudioDQError.unknownOutputFormat(path: o.output, allowed: Restorer.containerExtensions)
         }
-        let encoding = o.encoding ?? sidecar!.source.encoding
+        let sourceEncoding = o.encoding ?? sidecar!.source.encoding
         let range = o.range ?? sidecar!.dequantization.range
-        let k = encoding.binCount
+        let k = sourceEncoding.binCount
+        guard let encoding = container.storedEncoding(for: sourceEncoding) else {
+            throw AudioDQError.soundFile(.containerCannotHold(path: o.output, container: container.displayName,
+                                                              encoding: sourceEncoding.displayName))
+        }
         let reader = try ValueReader(path: o.input, channels: o.channels ?? sidecar?.source.channels)
         guard let channels = o.channels ?? reader.channels ?? sidecar?.source.channels else {
             throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)

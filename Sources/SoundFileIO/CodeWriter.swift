@@ -1,10 +1,16 @@
 import CSndFile
 import DiscreteAudio
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes bin indices back as the stored codes of an encoding, exactly (never through floats).
 ///
 /// 8-bit and G.711 in containers that store raw bytes: `sf_write_raw` of the stored bytes;
 /// 8-bit FLAC: `sf_write_short(v·256)`; 16-bit: `sf_write_short`; 24-bit: `sf_write_int(v·256)`.
+/// `close()` opens the file again and refuses it unless its header declares the frames written.
 /// The caller owns atomicity (it passes a temporary path and renames after `close()`).
 public final class CodeWriter {
     public let path: String
@@ -15,9 +21,12 @@ public final class CodeWriter {
     private let map: BinMap
     private let useRaw: Bool
     private var scratch: UnsafeMutableRawBufferPointer = .init(start: nil, count: 0)
+    /// Frames written so far.
+    public private(set) var framesWritten: Int64 = 0
 
     /// Creates `path`. Throws `.containerCannotHold` when libsndfile's `sf_format_check` rejects the
-    /// container/encoding pair (e.g. WAV with signed 8-bit, AU with unsigned 8-bit, FLAC with G.711).
+    /// container/encoding pair (e.g. WAV with signed 8-bit, AU with unsigned 8-bit, FLAC with G.711)
+    /// or does not write it exactly (`AudioContainer.writesExactly`).
     public init(path: String, container: AudioContainer, encoding: SampleEncoding,
                 sampleRate: Int, channels: Int, bigEndianRaw: Bool = false) throws(SoundFileError) {
         self.path = path
@@ -33,8 +42,8 @@ public final class CodeWriter {
         if container == .raw && encoding.bits > 8 {
             info.format |= bigEndianRaw ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE)
         }
-        guard sf_format_check(&info) != 0 else {
-            throw .containerCannotHold(path: path, container: container.rawValue, encoding: encoding.displayName)
+        guard container.writesExactly(encoding), sf_format_check(&info) != 0 else {
+            throw .containerCannotHold(path: path, container: container.displayName, encoding: encoding.displayName)
         }
         let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
             if let h = sf_open(path, Int32(SFM_WRITE), &info) { return .success(h) }
@@ -89,6 +98,7 @@ public final class CodeWriter {
         if written != n {
             throw .writeFailed(path: path, reason: String(cString: sf_strerror(handle)))
         }
+        framesWritten += Int64(n / channels)
     }
 
     /// Finishes the header and closes the file. Throws when the final write fails (e.g. disk full).
@@ -101,5 +111,24 @@ public final class CodeWriter {
         let rc = sf_close(h)
         if err != 0 { throw .writeFailed(path: path, reason: msg) }
         if rc != 0 { throw .writeFailed(path: path, reason: "close failed (\(rc))") }
+        try verifyFrameCount()
+    }
+
+    /// Opens the closed file again and checks that its header declares the frames written:
+    /// libsndfile 1.2 writes one frame too many into the header of odd-length 8-bit mono AIFF
+    /// (it counts the pad byte), which would silently add a sample.
+    private func verifyFrameCount() throws(SoundFileError) {
+        guard container != .raw else { return }   // no header: the file is the bytes written
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }   // devices, FIFOs
+        var info = SF_INFO()
+        let h: OpaquePointer? = sndfileOpenLock.withLock { _ in sf_open(path, Int32(SFM_READ), &info) }
+        guard let h else {
+            throw .writeFailed(path: path, reason: "libsndfile cannot open the file it wrote")
+        }
+        sf_close(h)
+        if info.frames != framesWritten || Int(info.channels) != channels {
+            throw .writeFailed(path: path, reason: "libsndfile wrote a \(container.displayName) header of \(info.frames) frames for the \(framesWritten) written; refusing an inexact file")
+        }
     }
 }

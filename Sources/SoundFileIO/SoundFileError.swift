@@ -12,6 +12,9 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupportedContainer(path: String, detail: String)
     /// The header and the bytes in the file disagree.
     case inconsistentHeader(path: String, detail: String)
+    /// Headerless data whose size is not a whole number of frames (`frameBytes` = channels ×
+    /// bytes per sample): the trailing bytes would be dropped.
+    case partialFrame(path: String, bytes: Int64, frameBytes: Int64)
     /// The file ended before the number of frames its header declares.
     case truncated(path: String, expectedFrames: Int64, gotFrames: Int64)
     case readFailed(path: String, reason: String)
@@ -33,6 +36,8 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(p): unsupported encoding \(s): audiodq reads G.711 mu-law/A-law and 8/16/24-bit PCM exactly"
         case .unsupportedContainer(let p, let d): return "\(p): unsupported container: \(d)"
         case .inconsistentHeader(let p, let d): return "\(p): corrupt header: \(d)"
+        case .partialFrame(let p, let b, let f):
+            return "\(p): \(b) bytes are not whole frames of \(f) bytes (\(b / f) frames and \(b % f) byte\(b % f == 1 ? "" : "s") left over); check --raw"
         case .truncated(let p, let e, let g): return "\(p): truncated: header declares \(e) frames, file holds \(g)"
         case .readFailed(let p, let r): return "\(p): read failed: \(r)"
         case .cannotCreate(let p, let r): return "\(p): cannot create: \(r)"

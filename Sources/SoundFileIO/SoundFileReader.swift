@@ -9,9 +9,11 @@ import Darwin
 /// Reads discrete audio as exact bin indices, streaming, through libsndfile.
 ///
 /// Codes never pass through normalised floats:
-/// - 8-bit and G.711 data in WAV/AIFF/AU/RAW/CAF/W64: `sf_read_raw` returns the stored bytes, mapped
-///   to bins by `BinMap` (this keeps μ-law's two zero codes apart, which every decoded path merges);
-/// - 8-bit FLAC: `sf_read_short` returns v·256 exactly;
+/// - 8-bit and G.711 data in containers whose raw bytes are verified (`storesRawBytes`: all but
+///   FLAC, Sound Designer II and those without 8-bit codes): `sf_read_raw` returns the stored
+///   bytes, mapped to bins by `BinMap` (this keeps μ-law's two zero codes apart, which every
+///   decoded path merges);
+/// - 8-bit PCM elsewhere (FLAC, Sound Designer II): `sf_read_short` returns v·256 exactly;
 /// - 16-bit PCM: `sf_read_short` is the stored value; 24-bit PCM: `sf_read_int` is v·256.
 /// Uncompressed 16-bit and byte-coded data in a regular file is then read straight from the
 /// file's pages (`DirectSamples`), once libsndfile has located it and a check at the start,
@@ -72,9 +74,7 @@ public final class SoundFileReader {
         let sub = sfinfo.format & Int32(SF_FORMAT_SUBMASK)
         do {
             let encoding = try SoundFileReader.encoding(subtype: sub, path: path)
-            guard let container = AudioContainer(sfMajor: major) else {
-                throw SoundFileError.unsupportedContainer(path: path, detail: "format \(String(format0x: major))")
-            }
+            let container = try SoundFileReader.container(major: major, encoding: encoding, path: path)
             if raw == nil && (path.lowercased().hasSuffix(".raw") || container == .raw) {
                 throw SoundFileError.unsupportedContainer(path: path, detail: "headerless RAW needs --raw encoding:rate:channels")
             }
@@ -85,6 +85,13 @@ public final class SoundFileReader {
                 throw SoundFileError.inconsistentHeader(path: path, detail: "sample rate \(sfinfo.samplerate)")
             }
             try HeaderCheck.verify(path: path, container: container)
+            if let raw, (st.st_mode & S_IFMT) == S_IFREG {
+                // libsndfile drops a trailing partial frame of headerless data without a word
+                let frameBytes = Int64(raw.channels * raw.encoding.bits / 8)
+                if Int64(st.st_size) % frameBytes != 0 {
+                    throw SoundFileError.partialFrame(path: path, bytes: Int64(st.st_size), frameBytes: frameBytes)
+                }
+            }
             self.info = SoundFileInfo(container: container, encoding: encoding,
                                       sampleRate: Int(sfinfo.samplerate), channels: Int(sfinfo.channels),
                                       frames: sfinfo.frames)
@@ -102,7 +109,7 @@ public final class SoundFileReader {
         self.handle = handle
         self.fd = fd
         self.scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        if allowDirect && (st.st_mode & S_IFMT) == S_IFREG && info.container != .flac && dataOffset >= 0
+        if allowDirect && (st.st_mode & S_IFMT) == S_IFREG && info.container.dataIsContiguous && dataOffset >= 0
             && (info.encoding == .pcm16 || useRaw) {
             let width = info.encoding == .pcm16 ? 2 : 1
             let samples = info.frames * Int64(info.channels)
@@ -152,6 +159,20 @@ public final class SoundFileReader {
         }
     }
 
+    /// The container of libsndfile's major format `major`, or an error that names it.
+    static func container(major: Int32, encoding: SampleEncoding, path: String) throws(SoundFileError) -> AudioContainer {
+        guard let c = AudioContainer(sfMajor: major) else {
+            if major == Int32(SF_FORMAT_SDS) {
+                throw .unsupportedContainer(path: path, detail: "MIDI Sample Dump Standard (libsndfile does not read its codes back exactly)")
+            }
+            throw .unsupportedContainer(path: path, detail: AudioContainer.libraryName(major: major))
+        }
+        if !encoding.isLinear && !c.storesRawBytes {
+            throw .unsupportedContainer(path: path, detail: "\(encoding.displayName) in \(c.displayName) has no exact read path (its stored bytes are not verified)")
+        }
+        return c
+    }
+
     static func subtypeName(_ sub: Int32) -> String {
         switch Int(sub) {
         case Int(SF_FORMAT_PCM_32): return "32-bit PCM"
@@ -166,7 +187,13 @@ public final class SoundFileReader {
         case Int(SF_FORMAT_DWVW_12), Int(SF_FORMAT_DWVW_16), Int(SF_FORMAT_DWVW_24), Int(SF_FORMAT_DWVW_N): return "DWVW"
         case Int(SF_FORMAT_DPCM_8), Int(SF_FORMAT_DPCM_16): return "DPCM"
         case Int(SF_FORMAT_ALAC_16), Int(SF_FORMAT_ALAC_20), Int(SF_FORMAT_ALAC_24), Int(SF_FORMAT_ALAC_32): return "ALAC"
-        default: return "subtype \(String(format0x: sub))"
+        default:
+            var fi = SF_FORMAT_INFO()
+            fi.format = sub
+            if sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &fi, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0, let n = fi.name {
+                return String(cString: n)
+            }
+            return "an encoding this libsndfile has no name for"
         }
     }
 
@@ -227,7 +254,7 @@ public final class SoundFileReader {
                 case .pcmS8, .pcmU8:
                     for i in 0..<got { bins[i] = UInt32((Int(s[i]) >> 8) + 128) }
                 default:
-                    throw .readFailed(path: path, reason: "G.711 in \(info.container.rawValue) has no exact read path")
+                    throw .readFailed(path: path, reason: "G.711 in \(info.container.displayName) has no exact read path")
                 }
             case .pcm24:
                 ensureScratch(n * 4)
@@ -276,8 +303,3 @@ public final class SoundFileReader {
     }
 }
 
-extension String {
-    init(format0x v: Int32) {
-        self = "0x" + String(UInt32(bitPattern: v), radix: 16)
-    }
-}

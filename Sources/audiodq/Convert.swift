@@ -20,7 +20,7 @@ struct Convert: ParsableCommand {
         x = floor(y*K/2) + K/2.
         """)
 
-    @Argument(help: "Discrete audio: WAV, AIFF, AU, FLAC, or headerless RAW with --raw.")
+    @Argument(help: "Discrete audio in any container libsndfile reads (WAV, AIFF, AU, FLAC, NIST SPHERE, VOC, …), or headerless RAW with --raw.")
     var input: String
 
     @Argument(help: "Output file (.f32, .f64, .npy or .wav).")

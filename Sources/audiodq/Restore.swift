@@ -8,14 +8,16 @@ struct Restore: ParsableCommand {
         discussion: """
         Reads .f32/.f64/.npy/.wav and its sidecar (INPUT.json), decodes every value with the \
         sidecar's rule and writes the source encoding in the container OUTPUT's extension names \
-        (.wav, .aiff, .au, .flac, .raw). A non-finite or out-of-range value is an error naming its \
-        sample index; nothing is written then.
+        (.wav, .aiff, .au, .flac, .caf, .w64, .rf64, .sph, .sf, .voc, .8svx, .paf, .mat, .htk, .avr, \
+        .pvf, .wve, .raw); 8-bit PCM in the container's own 8-bit flavour (signed into WAV as \
+        unsigned, unsigned into AU as signed: the same levels). A non-finite or out-of-range value \
+        is an error naming its sample index; nothing is written then.
         """)
 
     @Argument(help: "Dequantized samples (.f32, .f64, .npy or .wav).")
     var input: String
 
-    @Argument(help: "Discrete audio to write (.wav, .aiff, .au, .flac, .raw).")
+    @Argument(help: "Discrete audio to write (.wav, .aiff, .au, .flac, .sph, .voc, …, .raw).")
     var output: String
 
     @Option(help: "Sidecar path (default: INPUT.json).")

@@ -70,6 +70,32 @@ import Testing
         #expect(throws: AudioDQError.self) { try Converter.run(o) }
     }
 
+    /// 8-bit PCM restores into any container with an 8-bit flavour: signed sources into WAV (and
+    /// RF64, W64, MATLAB 5, VOC) as unsigned, unsigned sources into AU (and FLAC, CAF, NIST, PARIS,
+    /// 8SVX) as signed; every bin comes back. Containers with no 8-bit PCM refuse, naming it.
+    @Test(arguments: [
+        ("sweep-s8.au", ["wav", "rf64", "w64", "mat", "voc", "aiff", "au", "flac", "caf", "sph", "paf", "8svx", "avr", "pvf"]),
+        ("sweep-u8.wav", ["au", "flac", "caf", "sph", "paf", "8svx", "pvf", "wav", "aiff", "avr", "voc", "mat"]),
+    ])
+    func eightBitRestoresInEachContainersOwnFlavour(_ name: String, _ exts: [String]) throws {
+        let dir = try TempDir()
+        let source = try readBins(fixture(name))
+        let y = dir.file("y.f32")
+        try Converter.run(ConvertOptions(input: fixture(name), output: y))
+        for ext in exts {
+            let back = dir.file("back.\(ext)")
+            let s = try Restorer.run(RestoreOptions(input: y, output: back))
+            let restored = try readBins(back)
+            #expect(restored.bins == source.bins, "\(name) -> .\(ext)")
+            #expect(restored.encoding == s.encoding && restored.encoding.bits == 8)
+        }
+        for ext in ["htk", "sf", "wve"] {   // 16-bit or G.711 only
+            let back = dir.file("no.\(ext)")
+            #expect(throws: AudioDQError.self) { try Restorer.run(RestoreOptions(input: y, output: back)) }
+            #expect(!FileManager.default.fileExists(atPath: back))
+        }
+    }
+
     @Test func rawInputConvertsLikeItsWav() throws {
         let dir = try TempDir()
         var a = ConvertOptions(input: fixture("speech.wav"), output: dir.file("a.f32"))

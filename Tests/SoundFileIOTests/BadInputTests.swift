@@ -31,6 +31,26 @@ import DiscreteAudio
         #expect(open(empty) == .emptyFile(path: empty))
     }
 
+    /// Headerless data that is not whole frames is refused, not cut (libsndfile alone drops the
+    /// last byte of 6,613 bytes of stereo mu-law).
+    @Test func rawWithAPartialFrameIsRefused() throws {
+        let bytes = (0..<6613).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let p = try file("odd.ulaw", bytes)
+        let stereo = RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 2)
+        #expect(throws: SoundFileError.partialFrame(path: p, bytes: 6613, frameBytes: 2)) {
+            try SoundFileReader(path: p, raw: stereo)
+        }
+        #expect(SoundFileError.partialFrame(path: p, bytes: 6613, frameBytes: 2).description.contains("6613 bytes"))
+        // stereo 16-bit: 4,099 bytes leave 3 bytes of a 4-byte frame
+        let q = try file("odd.raw", Array(bytes[0..<4099]))
+        #expect(throws: SoundFileError.partialFrame(path: q, bytes: 4099, frameBytes: 4)) {
+            try SoundFileReader(path: q, raw: RawFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
+        }
+        // whole frames still read, every byte
+        let mono = try SoundFileReader(path: p, raw: RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 1)).readAll()
+        #expect(mono.bins.count == 6613)
+    }
+
     @Test func textRenamedAndTruncatedHeaderCannotOpen() throws {
         let text = try file("text.wav", Array("this is not audio at all, just words\n".utf8))
         guard case .cannotOpen(let p, _)? = open(text) else { Issue.record("text accepted"); return }

@@ -34,7 +34,7 @@ import DiscreteAudio
 
     @Test(arguments: [(AudioContainer.wav, SampleEncoding.pcmS8), (.au, .pcmU8), (.flac, .ulaw), (.flac, .alaw)])
     func containersThatCannotHoldAnEncodingSaySo(_ c: AudioContainer, _ e: SampleEncoding) {
-        #expect(throws: SoundFileError.containerCannotHold(path: "/tmp/never-created", container: c.rawValue, encoding: e.displayName)) {
+        #expect(throws: SoundFileError.containerCannotHold(path: "/tmp/never-created", container: c.displayName, encoding: e.displayName)) {
             try CodeWriter(path: "/tmp/never-created", container: c, encoding: e, sampleRate: 8000, channels: 1)
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-created"))
