@@ -132,18 +132,16 @@ public final class ChannelAnalyzer {
         codes.withUnsafeBufferPointer { cp in values.withUnsafeBufferPointer { vp in add(codes: cp, values: vp) } }
     }
 
-    /// Computes every metric and check. Throws `.tooShort` when fewer than nperseg samples were
-    /// added, `.alreadyFinished` on a second call.
+    /// Computes every metric and every check the length allows (any length, 0 included; the
+    /// others are reported as skipped, see `ChannelReport`). Throws `.alreadyFinished` on a
+    /// second call.
     public func finish() throws -> ChannelReport {
         guard !finished else { throw SpectralDiagnosticsError.alreadyFinished }
         if let pendingError { throw pendingError }
-        guard samples >= config.nperseg else {
-            throw SpectralDiagnosticsError.tooShort(samples: samples, needed: config.nperseg)
-        }
         finished = true
         return ChannelReportBuilder(
             config: config, sampleRate: sampleRate, samples: samples,
-            welch: welch.result(), hop: welch.hop, window: welch.window,
+            welch: welch.segments > 0 ? welch.result() : nil, hop: welch.hop, window: welch.window,
             withinBin: withinBin, acf: acf, fold: fold,
             containment: containment
         ).build()

@@ -28,7 +28,7 @@ public struct ChannelReport: Codable, Sendable {
     public var autocorrelation: Autocorrelation
     public var blockSpur: BlockSpur
     public var checks: [CheckResult]
-    /// True when every check that applies passed.
+    /// True when every check that applies and ran passed (skipped checks do not count).
     public var passed: Bool
     /// Human-readable remarks (e.g. which checks do not apply and why).
     public var notes: [String]

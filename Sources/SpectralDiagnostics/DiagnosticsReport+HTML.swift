@@ -36,7 +36,16 @@ extension DiagnosticsReport {
 
         """
         h += "<p class=\"verdict \(passed ? "ok" : "bad")\" id=\"verdict\">\(passed ? "PASSED" : "FAILED"): "
-        h += passed ? "every check that applies passed.</p>\n" : "\(failedChecks.count) check(s) failed.</p>\n"
+        let skipped = skippedChecks.count
+        if skipped == 0 {
+            h += passed ? "every check that applies passed.</p>\n" : "\(failedChecks.count) check(s) failed.</p>\n"
+        } else {
+            h += passed ? "every check that applies and ran passed; \(skipped) skipped as too short.</p>\n"
+                : "\(failedChecks.count) check(s) failed; \(skipped) skipped as too short.</p>\n"
+            if !anyStatisticRan {
+                h += "<p class=\"small\">Only containment could run: every value decodes to its code, the noise itself is untested.</p>\n"
+            }
+        }
         let p = parameters
         h += "<table id=\"parameters\"><tbody>\n"
         var rows: [(String, String)] = [("source", source)]
@@ -67,6 +76,9 @@ extension DiagnosticsReport {
 
     static func checkRow(channel: Int, _ c: CheckResult) -> String {
         let e = SVGPlot.escape
+        guard c.ran else {
+            return "<tr><td>\(channel)</td><td>\(e(c.name))<div class=\"small\">\(e(c.detail))</div></td><td class=\"n\">–</td><td class=\"n\">–</td><td class=\"na\">SKIP</td></tr>\n"
+        }
         let (cls, word) = !c.applies ? ("na", "n/a") : (c.passed ? ("pass", "PASS") : ("fail", "FAIL"))
         let cmp = c.name == "flatness" ? "≥ " : "≤ "
         return "<tr><td>\(channel)</td><td>\(e(c.name))<div class=\"small\">\(e(c.detail))</div></td><td class=\"n\">\(e(figure(c.value)))</td><td class=\"n\">\(e(cmp + figure(c.limit)))</td><td class=\"\(cls)\">\(word)</td></tr>\n"
@@ -80,69 +92,86 @@ extension DiagnosticsReport {
         h += "<p class=\"small\">\(ch.samples) samples, \(ch.segments) Welch segments (K_eff = \(String(format: "%.1f", ch.effectiveSegments))), per-check alpha \(String(format: "%.2e", ch.perCheckAlpha)).</p>\n"
         for note in ch.notes { h += "<p class=\"small\">Note: \(e(note))</p>\n" }
 
+        let hasWelch = !ch.noisePSD.frequencyHz.isEmpty
+        if !hasWelch {
+            h += "<p class=\"small\">Noise PSD, coherence and signal PSD plots omitted: \(ch.samples) samples are shorter than one Welch segment (nperseg \(parameters.config.nperseg)).</p>\n"
+        }
+
         // 1. noise PSD relative to the uniform floor
         let np = ch.noisePSD
-        let tested = Array(2..<max(3, np.frequencyHz.count - 1))
-        let dbTested = tested.map { np.decibelsRelativeToFloor[$0] }
-        let medianDB = dbTested.sorted()[dbTested.count / 2]
-        let limitDB = medianDB + 10 * log10(np.spurLimit)
-        let lo = min(-6, (dbTested.min() ?? -6) - 1), hi = max(6, (dbTested.max() ?? 6) + 1, limitDB + 1)
-        var psd = SVGPlot(id: "ch\(i)-noise-psd", title: "Noise PSD (dB re uniform floor 2σ²/fs = \(String(format: "%.3e", np.floorDensity)) bin²/Hz)",
-                          xLabel: "frequency (Hz)", yLabel: "dB re floor", xRange: xr, yRange: max(lo, -60)...min(hi, 80))
-        psd.series = [.init(label: "noise PSD", color: "#1f5fa8", style: .line, x: np.frequencyHz, y: np.decibelsRelativeToFloor)]
-        psd.references = [.init(y: 0, label: "uniform floor", color: "#2a2", dashed: false),
-                          .init(y: limitDB, label: "spur limit", color: "#d00", dashed: true)]
-        psd.markers = np.spurFrequenciesHz.map { f in
-            let k = min(np.frequencyHz.count - 1, Int((f / fs * 2 * Double(np.frequencyHz.count - 1)).rounded()))
-            return .init(x: f, y: np.decibelsRelativeToFloor[k], label: String(format: "%.1f Hz", f))
+        if hasWelch {
+            let tested = Array(2..<max(3, np.frequencyHz.count - 1))
+            let dbTested = tested.map { np.decibelsRelativeToFloor[$0] }
+            let medianDB = dbTested.sorted()[dbTested.count / 2]
+            let limitDB = medianDB + 10 * log10(np.spurLimit)
+            let lo = min(-6, (dbTested.min() ?? -6) - 1), hi = max(6, (dbTested.max() ?? 6) + 1, limitDB + 1)
+            var psd = SVGPlot(id: "ch\(i)-noise-psd", title: "Noise PSD (dB re uniform floor 2σ²/fs = \(String(format: "%.3e", np.floorDensity)) bin²/Hz)",
+                              xLabel: "frequency (Hz)", yLabel: "dB re floor", xRange: xr, yRange: max(lo, -60)...min(hi, 80))
+            psd.series = [.init(label: "noise PSD", color: "#1f5fa8", style: .line, x: np.frequencyHz, y: np.decibelsRelativeToFloor)]
+            psd.references = [.init(y: 0, label: "uniform floor", color: "#2a2", dashed: false),
+                              .init(y: limitDB, label: "spur limit", color: "#d00", dashed: true)]
+            psd.markers = np.spurFrequenciesHz.map { f in
+                let k = min(np.frequencyHz.count - 1, Int((f / fs * 2 * Double(np.frequencyHz.count - 1)).rounded()))
+                return .init(x: f, y: np.decibelsRelativeToFloor[k], label: String(format: "%.1f Hz", f))
+            }
+            h += psd.render()
         }
-        h += psd.render()
 
         // 2. within-bin histogram vs uniform
         let wb = ch.withinBin
-        let cells = wb.histogram.count
-        let expected = Double(max(1, wb.count)) / Double(cells)
-        let rel = wb.histogram.map { Double($0) / expected }
-        var hist = SVGPlot(id: "ch\(i)-histogram", title: "Within-bin position w: histogram / uniform expectation",
-                           xLabel: "w (bins)", yLabel: "relative density", xRange: 0...1,
-                           yRange: 0...max(1.5, min(20, (rel.max() ?? 1) * 1.1)))
-        hist.series = [.init(label: "observed", color: "#7a8fb8", style: .bars, x: (0..<cells).map { Double($0) / Double(cells) }, y: rel)]
-        hist.references = [.init(y: 1, label: "uniform", color: "#2a2", dashed: false)]
-        h += hist.render()
+        if wb.count == 0 {
+            h += "<p class=\"small\">Within-bin histogram omitted: no sample decodes to its code.</p>\n"
+        } else {
+            let cells = wb.histogram.count
+            let expected = Double(max(1, wb.count)) / Double(cells)
+            let rel = wb.histogram.map { Double($0) / expected }
+            var hist = SVGPlot(id: "ch\(i)-histogram", title: "Within-bin position w: histogram / uniform expectation",
+                               xLabel: "w (bins)", yLabel: "relative density", xRange: 0...1,
+                               yRange: 0...max(1.5, min(20, (rel.max() ?? 1) * 1.1)))
+            hist.series = [.init(label: "observed", color: "#7a8fb8", style: .bars, x: (0..<cells).map { Double($0) / Double(cells) }, y: rel)]
+            hist.references = [.init(y: 1, label: "uniform", color: "#2a2", dashed: false)]
+            h += hist.render()
+        }
 
         // 3. coherence
         let co = ch.coherence
-        var coh = SVGPlot(id: "ch\(i)-coherence", title: "Coherence between noise and codes",
-                          xLabel: "frequency (Hz)", yLabel: "MSC", xRange: xr,
-                          yRange: 0...min(1, max(co.maxLimit * 1.2, (co.msc.dropFirst(2).max() ?? 0) * 1.1, 0.05)))
-        coh.series = [.init(label: "MSC", color: "#8a3ea8", style: .line, x: co.frequencyHz, y: co.msc)]
-        coh.references = [.init(y: co.independenceLevel, label: "independent level 1/K_eff", color: "#2a2", dashed: false),
-                          .init(y: co.maxLimit, label: "max limit", color: "#d00", dashed: true)]
-        h += coh.render()
+        if hasWelch {
+            var coh = SVGPlot(id: "ch\(i)-coherence", title: "Coherence between noise and codes",
+                              xLabel: "frequency (Hz)", yLabel: "MSC", xRange: xr,
+                              yRange: 0...min(1, max(co.maxLimit * 1.2, (co.msc.dropFirst(2).max() ?? 0) * 1.1, 0.05)))
+            coh.series = [.init(label: "MSC", color: "#8a3ea8", style: .line, x: co.frequencyHz, y: co.msc)]
+            coh.references = [.init(y: co.independenceLevel, label: "independent level 1/K_eff", color: "#2a2", dashed: false),
+                              .init(y: co.maxLimit, label: "max limit", color: "#d00", dashed: true)]
+            h += coh.render()
 
-        // 4. signal vs dequantized PSD
-        let toDB = { (v: [Double]) in v.map { 10 * log10(max($0, 1e-30)) } }
-        let sig = toDB(ch.signalPSD.density), deq = toDB(ch.dequantizedPSD.density)
-        let floorDB = 10 * log10(np.floorDensity)
-        let all = (sig + deq).dropFirst(0).filter { $0 > -290 }
-        let top = (all.max() ?? 0) + 5
-        var sp = SVGPlot(id: "ch\(i)-signal-psd", title: "Signal (codes) and dequantized PSD",
-                         xLabel: "frequency (Hz)", yLabel: "dB re 1 bin²/Hz", xRange: xr,
-                         yRange: max(min(floorDB - 10, (all.min() ?? floorDB) - 5), top - 160)...top)
-        sp.series = [.init(label: "codes x", color: "#444", style: .line, x: ch.signalPSD.frequencyHz, y: sig),
-                     .init(label: "dequantized x + w", color: "#e07b00", style: .line, x: ch.dequantizedPSD.frequencyHz, y: deq)]
-        sp.references = [.init(y: floorDB, label: "uniform noise floor", color: "#2a2", dashed: true)]
-        h += sp.render()
+            // 4. signal vs dequantized PSD
+            let toDB = { (v: [Double]) in v.map { 10 * log10(max($0, 1e-30)) } }
+            let sig = toDB(ch.signalPSD.density), deq = toDB(ch.dequantizedPSD.density)
+            let floorDB = 10 * log10(np.floorDensity)
+            let all = (sig + deq).dropFirst(0).filter { $0 > -290 }
+            let top = (all.max() ?? 0) + 5
+            var sp = SVGPlot(id: "ch\(i)-signal-psd", title: "Signal (codes) and dequantized PSD",
+                             xLabel: "frequency (Hz)", yLabel: "dB re 1 bin²/Hz", xRange: xr,
+                             yRange: max(min(floorDB - 10, (all.min() ?? floorDB) - 5), top - 160)...top)
+            sp.series = [.init(label: "codes x", color: "#444", style: .line, x: ch.signalPSD.frequencyHz, y: sig),
+                         .init(label: "dequantized x + w", color: "#e07b00", style: .line, x: ch.dequantizedPSD.frequencyHz, y: deq)]
+            sp.references = [.init(y: floorDB, label: "uniform noise floor", color: "#2a2", dashed: true)]
+            h += sp.render()
+        }
 
         // 5. autocorrelation
         let ac = ch.autocorrelation
-        let rMax = max(ac.limit * 1.5, (ac.r.map { abs($0) }.max() ?? 0) * 1.1, 1e-3)
-        var acp = SVGPlot(id: "ch\(i)-autocorrelation", title: "Noise autocorrelation (Ljung–Box Q = \(String(format: "%.1f", ac.ljungBoxQ)), limit \(String(format: "%.1f", ac.ljungBoxLimit)))",
-                          xLabel: "lag (samples)", yLabel: "r_k", xRange: 0...Double(ac.lags.count + 1), yRange: -rMax...rMax)
-        acp.series = [.init(label: "r_k", color: "#1f5fa8", style: .stems, x: ac.lags.map(Double.init), y: ac.r)]
-        acp.references = [.init(y: ac.limit, label: "± pointwise limit", color: "#d00", dashed: true),
-                          .init(y: -ac.limit, label: "", color: "#d00", dashed: true)]
-        h += acp.render()
+        if ch.check("whiteness")?.ran == false {
+            h += "<p class=\"small\">Autocorrelation plot omitted: \(ch.samples) samples are too short for the whiteness check.</p>\n"
+        } else {
+            let rMax = max(ac.limit * 1.5, (ac.r.map { abs($0) }.max() ?? 0) * 1.1, 1e-3)
+            var acp = SVGPlot(id: "ch\(i)-autocorrelation", title: "Noise autocorrelation (Ljung–Box Q = \(String(format: "%.1f", ac.ljungBoxQ)), limit \(String(format: "%.1f", ac.ljungBoxLimit)))",
+                              xLabel: "lag (samples)", yLabel: "r_k", xRange: 0...Double(ac.lags.count + 1), yRange: -rMax...rMax)
+            acp.series = [.init(label: "r_k", color: "#1f5fa8", style: .stems, x: ac.lags.map(Double.init), y: ac.r)]
+            acp.references = [.init(y: ac.limit, label: "± pointwise limit", color: "#d00", dashed: true),
+                              .init(y: -ac.limit, label: "", color: "#d00", dashed: true)]
+            h += acp.render()
+        }
 
         h += "<table id=\"ch\(i)-checks\"><thead><tr><th>ch</th><th>check</th><th>value</th><th>limit</th><th>result</th></tr></thead><tbody>\n"
         for c in ch.checks { h += Self.checkRow(channel: i, c) }

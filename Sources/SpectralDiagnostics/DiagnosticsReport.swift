@@ -51,11 +51,24 @@ public struct DiagnosticsReport: Codable, Sendable {
         }
     }
 
-    /// Every check that applies and failed, with its channel index.
+    /// Every check that applies, ran and failed, with its channel index.
     public var failedChecks: [(channel: Int, check: CheckResult)] {
         channels.enumerated().flatMap { i, ch in
-            ch.checks.filter { $0.applies && !$0.passed }.map { (channel: i, check: $0) }
+            ch.checks.filter(\.failed).map { (channel: i, check: $0) }
         }
+    }
+
+    /// Every check the channel's length did not allow, with its channel index.
+    public var skippedChecks: [(channel: Int, check: CheckResult)] {
+        channels.enumerated().flatMap { i, ch in
+            ch.checks.filter { !$0.ran }.map { (channel: i, check: $0) }
+        }
+    }
+
+    /// True when some channel has a check other than `containment` that ran: false means the
+    /// verdict rests on containment alone (every value decodes to its code; the noise is untested).
+    public var anyStatisticRan: Bool {
+        channels.contains { $0.checks.contains { $0.ran && $0.name != "containment" } }
     }
 
     /// Formats a check figure compactly (4 significant digits, scientific when tiny or huge).
@@ -67,11 +80,16 @@ public struct DiagnosticsReport: Codable, Sendable {
     }
 
     /// A plain-text table, one row per check: channel, name, figure, limit, PASS/FAIL (n/a when
-    /// the check does not apply), then the overall verdict.
+    /// the check does not apply, SKIP with "-" figures when the length did not allow it), then the
+    /// overall verdict, the reason of every skipped check and the notes.
     public func terminalSummary() -> String {
         var rows: [[String]] = [["ch", "check", "value", "limit", "result"]]
         for (i, ch) in channels.enumerated() {
             for c in ch.checks {
+                guard c.ran else {
+                    rows.append(["\(i)", c.name, "-", "-", "SKIP"])
+                    continue
+                }
                 let result = !c.applies ? "n/a" : (c.passed ? "PASS" : "FAIL")
                 let cmp = c.name == "flatness" ? ">= " : "<= "
                 rows.append(["\(i)", c.name, Self.figure(c.value), cmp + Self.figure(c.limit), result])
@@ -89,8 +107,16 @@ public struct DiagnosticsReport: Codable, Sendable {
             if n == 0 { out += String(repeating: "-", count: widths.reduce(0, +) + 8) + "\n" }
         }
         let failed = failedChecks.count
-        out += passed ? "PASSED: all checks that apply passed (\(channels.count) channel(s))\n"
-            : "FAILED: \(failed) check(s) failed\n"
+        let skipped = skippedChecks
+        if skipped.isEmpty {
+            out += passed ? "PASSED: all checks that apply passed (\(channels.count) channel(s))\n"
+                : "FAILED: \(failed) check(s) failed\n"
+        } else {
+            out += passed ? "PASSED: all checks that apply and ran passed, \(skipped.count) skipped as too short (\(channels.count) channel(s))\n"
+                : "FAILED: \(failed) check(s) failed, \(skipped.count) skipped as too short\n"
+            for (i, c) in skipped { out += "skipped: ch \(i) \(c.name): \(c.skipped ?? "")\n" }
+            if !anyStatisticRan { out += "note: only containment could run: every value decodes to its code, the noise itself is untested\n" }
+        }
         var seen = Set<String>()
         for ch in channels { for note in ch.notes where seen.insert(note).inserted { out += "note: " + note + "\n" } }
         return out

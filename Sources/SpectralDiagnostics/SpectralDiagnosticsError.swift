@@ -1,7 +1,5 @@
 /// Errors of the SpectralDiagnostics module. Every case carries the figures needed to explain it.
 public enum SpectralDiagnosticsError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Fewer samples than one Welch segment: nothing can be estimated.
-    case tooShort(samples: Int, needed: Int)
     /// A configuration field outside its valid range (`field`, the offending value, the rule).
     case invalidConfig(field: String, value: String, requirement: String)
     /// Sample rate not finite and positive, or bin count not a power of two ≥ 2.
@@ -17,8 +15,6 @@ public enum SpectralDiagnosticsError: Error, Equatable, Sendable, CustomStringCo
 
     public var description: String {
         switch self {
-        case .tooShort(let samples, let needed):
-            return "too short: \(samples) samples, at least \(needed) needed (one Welch segment)"
         case .invalidConfig(let field, let value, let requirement):
             return "invalid config \(field) = \(value): \(requirement)"
         case .invalidSignal(let fs, let k):

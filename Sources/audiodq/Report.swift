@@ -10,7 +10,8 @@ struct Report: ParsableCommand {
         block-spur, whiteness (Ljung-Box), coherence (noise vs codes), flatness. Thresholds come \
         from theory at a family-wise alpha per channel (Bonferroni over the checks that apply). \
         Without --dequantized, ORIGINAL is dequantized here exactly as `convert` would. \
-        --check exits 1 when any applicable check fails; without it the exit code ignores findings.
+        --check exits 1 when any applicable check fails; without it the exit code ignores findings. \
+        A check the file is too short for is skipped (listed with the reason) and does not count.
         """)
 
     @Argument(help: "The original discrete audio.")
@@ -49,7 +50,7 @@ struct Report: ParsableCommand {
     @Flag(help: "Exit 1 when any applicable check fails.")
     var check = false
 
-    @Option(help: "Welch segment length (samples).")
+    @Option(help: "Welch segment length (samples): an even number from 16 to 1048576.")
     var nperseg: Int = 1024
 
     @Option(help: "Block length B to test for block-edge spurs (default: scan powers of two 256...65536).")
@@ -62,8 +63,8 @@ struct Report: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard nperseg >= 16, nperseg & (nperseg - 1) == 0 || nperseg % 2 == 0 else {
-            throw ValidationError("--nperseg must be an even number >= 16")
+        guard DiagnosticsConfig.isValidNperseg(nperseg) else {
+            throw ValidationError("--nperseg must be \(DiagnosticsConfig.npersegRule), got \(nperseg)")
         }
         if let block, block < 2 { throw ValidationError("--block must be at least 2") }
         guard alpha > 0, alpha < 0.5 else { throw ValidationError("--alpha must be in (0, 0.5)") }

@@ -70,8 +70,52 @@ import Testing
         try bytes(dir.file("mu.f32")).dropLast(40).write(to: URL(fileURLWithPath: dir.file("mu.f32")))
         let short = try CLI.run(["report", fixture("speech.wav"), "--dequantized", dir.file("mu.f32")])
         #expect(short.status == 1 && short.stderr.contains("mu.f32") && short.stderr.contains("values"), "\(short.stderr)")
-        let tiny = try CLI.run(["report", fixture("sweep-ulaw.wav")])
-        #expect(tiny.status == 1 && tiny.stderr.contains("too short") && !tiny.stdout.contains("nan"), "\(tiny.stderr)")
+    }
+
+    /// A file shorter than --nperseg (or than any check) is reported, not refused: every check its
+    /// length allows runs and decides --check, the others are listed as skipped with the reason.
+    @Test(arguments: [(500, 4), (1, 2), (0, 1)])
+    func shortFilesRunTheChecksTheirLengthAllows(frames: Int, ran: Int) throws {
+        let dir = try TempDir()
+        let speech = try readBins(fixture("speech-s16.wav"))
+        let path = dir.file("short.wav")
+        let w = try CodeWriter(path: path, container: .wav, encoding: .pcm16, sampleRate: speech.sampleRate, channels: 1)
+        let bins = Array(speech.bins[10_000..<(10_000 + frames)])
+        try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
+        try w.close()
+        let r = try CLI.run(["report", path, "--check", "--json", dir.file("r.json"), "--html", dir.file("r.html")])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("skipped: ch 0 tonal-spur: needs at least 1024 samples (one Welch segment, --nperseg 1024), has \(frames)"), "\(r.stdout)")
+        #expect(r.stdout.contains("PASSED: all checks that apply and ran passed, \(8 - ran) skipped as too short"), "\(r.stdout)")
+        #expect(r.stdout.contains("only containment could run") == (frames == 0))
+        let obj = try JSONSerialization.jsonObject(with: bytes(dir.file("r.json"))) as! [String: Any]
+        #expect(obj["passed"] as? Bool == true)
+        let checks = (obj["channels"] as! [[String: Any]])[0]["checks"] as! [[String: Any]]
+        #expect(checks.filter { $0["skipped"] == nil }.count == ran)
+        #expect(checks.filter { $0["skipped"] == nil }.allSatisfy { $0["passed"] as? Bool == true })
+        let parser = XMLParserProbe(data: try bytes(dir.file("r.html")))
+        #expect(parser.parse(), "HTML is not well-formed: \(parser.error ?? "")")
+        // a short file whose values are wrong still fails --check on the checks that ran
+        if frames == 500 {
+            let zero = bins.map { Float(Double($0) / 65536) }   // w = 0 everywhere: not uniform
+            try zero.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir.file("zero.f32"))) }
+            let bad = try CLI.run(["report", path, "--dequantized", dir.file("zero.f32"), "--range", "unit", "--check", "-q"])
+            #expect(bad.status == 1 && bad.stderr.contains("uniformity"), "\(bad.stderr)")
+        }
+    }
+
+    /// Every --nperseg the analyser handles is accepted (16, 18 and 20 used to pass validation,
+    /// then fail with exit 1); anything else is a usage error that says what is allowed.
+    @Test func npersegIsCheckedByTheCLI() throws {
+        for n in ["16", "18", "20"] {
+            let r = try CLI.run(["report", fixture("speech-s16.wav"), "--nperseg", n, "--check", "-q"])
+            #expect(r.status == 0, "--nperseg \(n): \(r.status) \(r.stderr)")
+        }
+        for n in ["0", "-2", "14", "15", "17", "1048578", "4294967296"] {
+            let r = try CLI.run(["report", fixture("speech-s16.wav"), "--nperseg=\(n)"])
+            #expect(r.status == 64, "--nperseg \(n): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("--nperseg must be an even number from 16 to 1048576, got \(n)"), "\(r.stderr)")
+        }
     }
 }
 

@@ -233,14 +233,6 @@ import Testing
 }
 
 @Suite struct InputErrorTests {
-    @Test func tooShortThrows() throws {
-        let codes = Synthetic.codes(count: 1000)
-        let values = Synthetic.dequantize(codes, noise: Synthetic.uniformNoise(seed: 1))
-        #expect(throws: SpectralDiagnosticsError.tooShort(samples: 1000, needed: 1024)) {
-            try Synthetic.analyze(codes: codes, values: values)
-        }
-    }
-
     @Test func invalidConfigThrows() {
         #expect(throws: SpectralDiagnosticsError.self) {
             try ChannelAnalyzer(config: .init(nperseg: 1000 + 1), sampleRate: 16_000, binCount: 256, range: .unit, precision: .float32)
