@@ -25,6 +25,9 @@ import Foundation
 /// gradient partials, summed at the end); keep OpenBLAS at 1 thread then. Workspaces are sized
 /// on the first call for a (time, workers) and reused while they repeat; no activation is kept:
 /// the caller passes x and y back to `backward`.
+///
+/// With `.relu`, a forward call inside `KinkMonitor.record` also hands its pre-activations
+/// (batch, C_out, time) to the monitor (gradient checks); otherwise that costs one task-local read.
 public final class Conv1d {
     public enum Activation: Sendable { case identity, relu }
     public enum Initialization: Sendable {
@@ -39,6 +42,8 @@ public final class Conv1d {
     public let kernelSize: Int
     public let dilation: Int
     public let activation: Activation
+    /// The name given at init (prefix of the parameters' names).
+    let name: String
     /// Shape (C_out, C_in, k).
     public let weight: Parameter
     /// Shape (C_out).
@@ -72,6 +77,7 @@ public final class Conv1d {
         self.kernelSize = kernelSize
         self.dilation = dilation
         self.activation = activation
+        self.name = name
         weight = Parameter(name: name + ".weight", shape: [outChannels, inChannels, kernelSize])
         bias = Parameter(name: name + ".bias", shape: [outChannels])
         if case .torchDefault(let seed) = initialization {
@@ -128,6 +134,8 @@ public final class Conv1d {
         var batch: Int, time: Int, workers: Int
         var cin: Int, cout: Int, k: Int, d: Int, relu: Bool, transposed: Bool
         var layout: Layout
+        /// (batch, C_out, time) copy of the pre-activations for a `KinkMonitor`, when one records.
+        var preActivations: UnsafeMutablePointer<Float>? = nil
 
         func items(_ worker: Int) -> Range<Int> {
             (worker * batch / workers)..<((worker + 1) * batch / workers)
@@ -155,13 +163,19 @@ public final class Conv1d {
     public func forward(
         x: UnsafePointer<Float>, xBatchStride: Int, batch: Int, time: Int, y: UnsafeMutablePointer<Float>
     ) {
+        let monitor = activation == .relu ? KinkMonitor.current : nil
+        let pre = monitor.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: batch * outChannels * time) }
+        defer { pre?.deallocate() }
         weight.value.withUnsafeBufferPointer { w in
             bias.value.withUnsafeBufferPointer { bp in
-                let a = makeArgs(x: x, xStride: xBatchStride, y: y, dy: nil, dx: nil, dxStride: 0, accumulate: false,
+                var a = makeArgs(x: x, xStride: xBatchStride, y: y, dy: nil, dx: nil, dxStride: 0, accumulate: false,
                                  batch: batch, time: time, w: w.baseAddress!, bias: bp.baseAddress!)
-                Parallel.run(a.workers) { Self.forwardItems(a, worker: $0) }
+                a.preActivations = pre
+                let args = a
+                Parallel.run(args.workers) { Self.forwardItems(args, worker: $0) }
             }
         }
+        if let monitor, let pre { monitor.append(layer: name, pre, batch: batch, channels: outChannels, time: time) }
         forwardKey = (batch, time)
     }
 
@@ -180,6 +194,9 @@ public final class Conv1d {
                 } else {
                     im2col(x: xb, channels: a.cin, time: T, t0: t0, width: w, stride: w, kernel: a.k, dilation: a.d, col: col)
                     BLAS.gemm(m: a.cout, n: w, k: ck, a: a.w, lda: ck, b: col, ldb: w, beta: 1, c: yb + t0, ldc: T)
+                }
+                if let pre = a.preActivations {
+                    for o in 0..<a.cout { (pre + (b * a.cout + o) * T + t0).update(from: yb + o * T + t0, count: w) }
                 }
                 if a.relu { for o in 0..<a.cout { Kernels.reluInPlace(yb + o * T + t0, w) } }
                 t0 += w

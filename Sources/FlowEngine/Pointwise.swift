@@ -4,8 +4,9 @@ import Foundation
 /// Backward functions take the upstream gradient `dy` and whatever forward value they need, and
 /// write (not add) `dx`. All buffers have the same element count `n`; `dx` may alias `dy`.
 public enum Pointwise {
-    /// y = max(x, 0).
+    /// y = max(x, 0). Inside `KinkMonitor.record`, x is recorded as a (1, 1, n) pre-activation.
     public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        KinkMonitor.current?.append(layer: "Pointwise.relu", x, batch: 1, channels: 1, time: n)
         for i in 0..<n { y[i] = max(x[i], 0) }
     }
 

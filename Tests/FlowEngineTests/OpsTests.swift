@@ -28,7 +28,7 @@ import Testing
         let r = GradientCheck(step: 1e-3, rtol: 1e-2, atol: 1e-3).run([GradientCheck.probe(name, box, analytic: dx)]) {
             dot(w, apply(f, box.values))
         }
-        #expect(r.failures.isEmpty, "\(r.failures)")
+        r.expectClean()
         #expect(r.checked == min(16, x.count))
     }
 
@@ -68,7 +68,7 @@ import Testing
         var db: [Float] = [0, 0, 0]
         w.withUnsafeBufferPointer { wp in db.withUnsafeMutableBufferPointer { Pointwise.addBiasBackward(dy: wp.baseAddress!, dBias: $0.baseAddress!, shape: shape) } }
         let r = GradientCheck().run([GradientCheck.probe("bias", bias, analytic: db)]) { dot(w, f()) }
-        #expect(r.failures.isEmpty, "\(r.failures)")
+        r.expectClean()
     }
 
     @Test func squeezeLayoutAndInverse() {
@@ -139,18 +139,8 @@ import Testing
                               activation: relu ? .relu : .identity, initialization: .torchDefault(seed: 7))
         conv.workers = workers
         if workers % 2 == 1 { conv.tileWidthOverride = 4 }
-        // With ReLU, pick data whose pre-activations stay 0.02 away from the kink, so the finite
-        // differences (step 2e-3) never cross it.
-        var seed: UInt64 = 8
-        var x = Box(randomArray(B * ci * T, seed: seed))
-        if relu {
-            let linear = try Conv1d(name: "l", inChannels: ci, outChannels: co, kernelSize: kernel, dilation: dilation,
-                                    initialization: .torchDefault(seed: 7))
-            while Self.naiveConv(x.values, linear, batch: B, time: T).contains(where: { abs($0) < 0.02 }) {
-                seed += 1
-                x = Box(randomArray(B * ci * T, seed: seed))
-            }
-        }
+        // ReLU kinks within reach of a step are the harness's business (see GradientCheck).
+        let x = Box(randomArray(B * ci * T, seed: 8))
         let y = Self.run(conv, x.values, batch: B, time: T)
         let ref = Self.naiveConv(x.values, conv, batch: B, time: T)
         for i in y.indices { #expect(abs(Double(y[i]) - ref[i]) < 1e-5) }
@@ -164,7 +154,7 @@ import Testing
                                      GradientCheck.probe("x", x, analytic: dx)]) {
             dot(w, Self.run(conv, x.values, batch: B, time: T))
         }
-        #expect(r.failures.isEmpty, "\(r.failures)")
+        r.expectClean()
 
         // accumulate: true adds to what dx holds.
         _ = Self.run(conv, x.values, batch: B, time: T)
@@ -211,7 +201,7 @@ import Testing
         let r1 = GradientCheck(step: 1e-2).run([GradientCheck.probe("squeeze.x", x, analytic: dSq)]) {
             dot(w, run { Rearrange.squeeze($0, $1, shape: s, factor: 4) })
         }
-        #expect(r1.failures.isEmpty, "\(r1.failures)")
+        r1.expectClean()
         // deinterleave into [even | odd]: backward = interleave
         var dDe = [Float](repeating: 0, count: s.count)
         let half = s.count / 2
@@ -220,7 +210,7 @@ import Testing
         let r2 = GradientCheck(step: 1e-2).run([GradientCheck.probe("deinterleave.x", x, analytic: dDe)]) {
             dot(w, run { Rearrange.deinterleave($0, shape: s, even: $1, odd: $1 + half) })
         }
-        #expect(r2.failures.isEmpty, "\(r2.failures)")
+        r2.expectClean()
         // split channels (B, 1+3, 4): backward = concat
         var dSp = [Float](repeating: 0, count: s.count)
         let aCount = 2 * 1 * 4
@@ -230,6 +220,6 @@ import Testing
         let r3 = GradientCheck(step: 1e-2).run([GradientCheck.probe("split.x", x, analytic: dSp)]) {
             dot(w, run { Rearrange.splitChannels($0, channelsA: 1, channelsB: 3, batch: 2, time: 4, a: $1, b: $1 + aCount) })
         }
-        #expect(r3.failures.isEmpty, "\(r3.failures)")
+        r3.expectClean()
     }
 }

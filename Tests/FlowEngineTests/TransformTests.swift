@@ -32,7 +32,7 @@ import Testing
             let (yy, l) = try t.forward(xb.values, shape: shape)
             return dot(w, yy) + dot(wl, l)
         }
-        #expect(r.failures.isEmpty, "\(r.failures)")
+        r.expectClean()
     }
 
     @Test func actNormInitAndChecks() throws {
