@@ -11,8 +11,9 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
     case unknownOutputFormat(path: String, allowed: String)
-    /// 24-bit bins are one float32 step wide near full scale: noise cannot be carried.
-    case float32CannotHold(path: String, encoding: String)
+    /// 24-bit bins are one float32 step wide near full scale: noise cannot be carried. `path` is
+    /// the source; `output` the float32 output asked for, when there is one.
+    case float32CannotHold(path: String, encoding: String, output: String? = nil)
     case missingSidecar(path: String, sidecar: String)
     case badSidecar(path: String, reason: String)
     case badValue(path: String, index: Int, value: Double, reason: String)
@@ -30,8 +31,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .cannotWrite(let p, let r): return "\(p): cannot write: \(r)"
         case .cannotRead(let p, let r): return "\(p): cannot read: \(r)"
         case .unknownOutputFormat(let p, let a): return "\(p): unknown output format (use \(a))"
-        case .float32CannotHold(let p, let e):
-            return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale); write .f64, or .npy/.wav with --dtype float64"
+        case .float32CannotHold(let p, let e, let o):
+            return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale)\(o.map { ", output \($0)" } ?? ""); write .f64, or .npy/.wav with --dtype float64"
         case .missingSidecar(let p, let s):
             return "\(p): no sidecar \(s); pass --encoding and --range (and --rate/--channels for raw values)"
         case .badSidecar(let p, let r): return "\(p): bad sidecar: \(r)"

@@ -1,11 +1,14 @@
 import Foundation
 import Synchronization
+import SoundFileIO
 
 /// Options of a batch conversion (`audiodq convert IN_DIR|MANIFEST OUT_DIR`).
 public struct BatchOptions: Sendable {
     public var input: String
     public var outputDir: String
-    public var format: ValueFormat = .f32
+    /// nil: `.f32`, and `.f64` for 24-bit input (float32 cannot carry its noise). An explicit
+    /// `.f32` refuses 24-bit files.
+    public var format: ValueFormat?
     public var range: DequantRange?
     public var dtype: ValueType?
     public var seed: UInt64 = 0
@@ -29,7 +32,12 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable { case ok, skipped, failed }
     public var source: String
     public var relative: String
-    public var output: String
+    /// nil for a file that is not converted (not audio that audiodq reads exactly).
+    public var output: String?
+    /// Present only when this file's output format is not the batch's: 24-bit input under the
+    /// default `f32` goes to `f64` (`float64`).
+    public var format: ValueFormat?
+    public var dtype: ValueType?
     public var frames: Int?
     public var binCount: Int?
     /// SHA-256 of the output file.
@@ -57,6 +65,10 @@ public struct BatchSummary: Sendable {
     public var samples: Int
     public var seconds: Double
     public var manifest: String
+    /// Of `skipped`: files that are not audio audiodq reads exactly (each has its reason).
+    public var notConverted: Int
+    /// Of `ok`: 24-bit files written as `f64` because the format was left at its default.
+    public var widened: Int
 }
 
 /// Converts a corpus: one output per file, mirrored under OUT_DIR, noise keyed by
@@ -73,8 +85,11 @@ public struct BatchSummary: Sendable {
 public enum BatchConverter {
     public static func run(_ o: BatchOptions, progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
         let start = Date()
-        let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format, includeRaw: o.raw != nil)
-        if plan.items.isEmpty { throw AudioDQError.malformed(path: o.input, reason: "no audio files found") }
+        let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format ?? .f32, includeRaw: o.raw != nil)
+        if !plan.items.contains(where: { $0.skip == nil }) {
+            let others = plan.items.count
+            throw AudioDQError.malformed(path: o.input, reason: "no audio files found" + (others > 0 ? " (\(others) other file\(others == 1 ? "" : "s"))" : ""))
+        }
         let items = plan.items.filter { o.shard?.contains(relativePath: $0.relative) ?? true }
         try makeDirectory(o.outputDir)
         cleanLeftovers(in: o.outputDir)
@@ -108,49 +123,34 @@ public enum BatchConverter {
         let manifest = o.outputDir + "/manifest-\(o.shard?.description ?? "all").jsonl"
         try writeManifest(all, to: manifest)
         return BatchSummary(records: all, ok: c.ok, skipped: c.skipped, failed: c.failed, samples: c.samples,
-                            seconds: Date().timeIntervalSince(start), manifest: manifest)
+                            seconds: Date().timeIntervalSince(start), manifest: manifest,
+                            notConverted: items.filter { $0.skip != nil }.count,
+                            widened: all.filter { $0.status == .ok && $0.format != nil }.count)
     }
 
     static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions) -> (BatchRecord, Int) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
+        if let reason = item.skip {
+            record.output = nil
+            record.status = .skipped
+            record.error = reason
+            return (record, 0)
+        }
         if let first = item.conflict {
             record.error = "\(item.source): maps to the same output as \(first): \(item.output)"
             return (record, 0)
         }
         do {
-            try makeDirectory((item.output as NSString).deletingLastPathComponent)
             let sourceHash = try FileHasher.hash(path: item.source)
-            if !o.force, let sc = matchingSidecar(item, o, sourceHash: sourceHash) {
-                record.status = .skipped
-                record.frames = sc.source.frames
-                record.binCount = sc.source.binCount
-                record.sha256 = try FileHasher.hash(path: item.output)   // verified, not trusted from the sidecar
-                return (record, 0)
+            do {
+                return try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash, record)
+            } catch AudioDQError.float32CannotHold where o.format == nil {
+                // 24-bit under the default format: float32 cannot carry its noise, float64 can
+                record.output = item.stem + "." + ValueFormat.f64.rawValue
+                record.format = .f64
+                record.dtype = .float64
+                return try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash, record)
             }
-            guard let out = try AtomicOutput(claiming: item.output, inputs: [item.source]) else {
-                record.status = .skipped
-                record.error = "claimed by another run"
-                return (record, 0)
-            }
-            var c = ConvertOptions(input: item.source, output: item.output)
-            c.format = o.format
-            c.raw = o.raw
-            c.range = o.range
-            c.dtype = o.dtype
-            c.seed = o.seed
-            c.streamName = item.relative
-            c.force = true
-            c.threads = 1
-            c.sourceSHA256 = sourceHash
-            c.hashOutput = true
-            c.method = o.method
-            c.modelPath = o.modelPath
-            let sc = try Converter.run(c, claimed: out)
-            record.status = .ok
-            record.frames = sc.source.frames
-            record.binCount = sc.source.binCount
-            record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: item.output)
-            return (record, sc.source.frames * sc.source.channels)
         } catch {
             record.status = .failed
             record.error = "\(error)"
@@ -158,19 +158,58 @@ public enum BatchConverter {
         }
     }
 
+    /// Converts (or skips, when its sidecar matches) `item` into `output` as `format`.
+    static func attempt(_ item: BatchPlan.Item, _ o: BatchOptions, format: ValueFormat, output: String,
+                        sourceHash: String, _ start: BatchRecord) throws -> (BatchRecord, Int) {
+        var record = start
+        try makeDirectory((output as NSString).deletingLastPathComponent)
+        if !o.force, let sc = matchingSidecar(item, output: output, format: format, o, sourceHash: sourceHash) {
+            record.status = .skipped
+            record.frames = sc.source.frames
+            record.binCount = sc.source.binCount
+            record.sha256 = try FileHasher.hash(path: output)   // verified, not trusted from the sidecar
+            return (record, 0)
+        }
+        guard let out = try AtomicOutput(claiming: output, inputs: [item.source]) else {
+            record.status = .skipped
+            record.error = "claimed by another run"
+            return (record, 0)
+        }
+        var c = ConvertOptions(input: item.source, output: output)
+        c.format = format
+        c.raw = item.headerless ? o.raw : nil
+        c.range = o.range
+        c.dtype = o.dtype
+        c.seed = o.seed
+        c.streamName = item.relative
+        c.force = true
+        c.threads = 1
+        c.sourceSHA256 = sourceHash
+        c.hashOutput = true
+        c.method = o.method
+        c.modelPath = o.modelPath
+        let sc = try Converter.run(c, claimed: out)
+        record.status = .ok
+        record.frames = sc.source.frames
+        record.binCount = sc.source.binCount
+        record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: output)
+        return (record, sc.source.frames * sc.source.channels)
+    }
+
     /// The existing sidecar when it describes this exact conversion and the output is whole.
-    static func matchingSidecar(_ item: BatchPlan.Item, _ o: BatchOptions, sourceHash: String) -> Sidecar? {
-        guard let sc = try? Sidecar.load(path: Sidecar.path(for: item.output)) else { return nil }
-        let range = o.range ?? (o.format == .wav ? .symmetric : .unit)
+    static func matchingSidecar(_ item: BatchPlan.Item, output: String, format: ValueFormat, _ o: BatchOptions,
+                                sourceHash: String) -> Sidecar? {
+        guard let sc = try? Sidecar.load(path: Sidecar.path(for: output)) else { return nil }
+        let range = o.range ?? (format == .wav ? .symmetric : .unit)
         guard sc.source.sha256 == sourceHash, sc.dequantization.seed == o.seed,
               sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
               sc.dequantization.range == range,
-              sc.dequantization.streamName == item.relative, sc.output.format == o.format,
+              sc.dequantization.streamName == item.relative, sc.output.format == format,
               o.dtype == nil || sc.output.dtype == o.dtype else { return nil }
         var st = stat()
-        guard stat(item.output, &st) == 0 else { return nil }
+        guard stat(output, &st) == 0 else { return nil }
         let values = Int64(sc.source.frames * sc.source.channels) * Int64(sc.output.dtype.byteWidth)
-        switch o.format {
+        switch format {
         case .f32, .f64: if Int64(st.st_size) != values { return nil }
         case .npy, .wav: if Int64(st.st_size) < values { return nil }
         }

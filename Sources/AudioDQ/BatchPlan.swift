@@ -1,23 +1,39 @@
 import Foundation
+import SoundFileIO
 
-/// The files of a batch conversion: every audio file under a folder (recursively, hidden files and
-/// folders skipped), or the lines of a manifest (one path per line, relative to the manifest's
-/// folder or absolute; blank lines and lines starting with "#" ignored). Sorted by relative path.
+/// The files of a batch conversion: every file under a folder (recursively; hidden files and
+/// folders, and the output folder when it lies inside the input, are left out), or the lines of a
+/// manifest (one path per line, relative to the manifest's folder or absolute; blank lines and
+/// lines starting with "#" ignored). Sorted by relative path.
+///
+/// In a folder, files with an audio extension (`AudioContainer.headerExtensions`, and `.raw`/`.pcm`
+/// with `--raw`) are converted; any other file is opened with libsndfile, by content, and
+/// converted when audiodq reads it exactly (a `.voc`, `.8svx` or extensionless NIST file), else
+/// kept as a skipped item with the reason (`skip`). `.raw`/`.pcm` without `--raw` are skipped:
+/// headerless bytes are never guessed.
 ///
 /// Each item's `relative` path (with "/" separators) names its noise stream and its place in the
-/// output tree: OUT_DIR/relative with the extension replaced by the output format's.
-/// Absolute manifest entries use the path without its leading "/" as `relative`.
+/// output tree: OUT_DIR/relative with the extension replaced by the output format's. When several
+/// inputs to convert differ only by extension (`a.wav`, `a.au`), all of them, and only they, keep
+/// theirs (`a.wav.f32`, `a.au.f32`). The plan is the whole listing, made before sharding, so names
+/// do not depend on `--shard` or `--jobs`. Absolute manifest entries use the path without its
+/// leading "/" as `relative`.
 public struct BatchPlan: Sendable {
     public struct Item: Sendable, Equatable {
         public var source: String
         public var relative: String
+        /// OUT_DIR/name without the format's extension (`output` = `stem` + "." + format).
+        public var stem: String
         public var output: String
-        /// Set when an earlier item already maps to the same output (e.g. a.wav and a.flac, or a
-        /// repeated manifest line): this item is reported as failed instead of racing for the file.
+        /// Set when an earlier item already maps to the same output (a repeated manifest line):
+        /// this item is reported as failed instead of racing for the file.
         public var conflict: String?
+        /// Why the file is not converted (not audio that audiodq reads exactly); nil: convert it.
+        public var skip: String?
+        /// Read with `--raw`: `.raw`/`.pcm` in a folder; in a manifest, every entry without a
+        /// container's extension. Everything else is read by its header.
+        public var headerless = false
     }
-
-    public static let audioExtensions: Set<String> = ["wav", "wave", "aif", "aiff", "aifc", "au", "snd", "flac", "w64", "rf64", "caf"]
 
     public var items: [Item]
 
@@ -29,25 +45,11 @@ public struct BatchPlan: Sendable {
     }
 
     public init(input: String, outputDir: String, format: ValueFormat, includeRaw: Bool = false) throws {
-        var found: [(String, String)] = []
-        var exts = BatchPlan.audioExtensions
-        if includeRaw { exts.insert("raw"); exts.insert("pcm") }
+        var found: [(source: String, relative: String, skip: String?)] = []
+        var headerless: (String) -> Bool = { _ in false }
         if FileSystem.isDirectory(input) {
-            let root = input.hasSuffix("/") ? String(input.dropLast()) : input
-            guard let e = FileManager.default.enumerator(atPath: root) else {
-                throw AudioDQError.cannotRead(path: input, reason: "cannot list folder")
-            }
-            while let rel = e.nextObject() as? String {
-                let name = rel.split(separator: "/").last.map(String.init) ?? rel
-                if name.hasPrefix(".") {
-                    if FileSystem.isDirectory(root + "/" + rel) { e.skipDescendants() }
-                    continue
-                }
-                guard exts.contains(FileSystem.pathExtension(name).lowercased()) else { continue }
-                let full = root + "/" + rel
-                if FileSystem.isDirectory(full) { continue }
-                found.append((full, rel))
-            }
+            found = try BatchPlan.listFolder(input, outputDir: outputDir, includeRaw: includeRaw)
+            headerless = { includeRaw && BatchPlan.rawExtensions.contains(FileSystem.pathExtension($0).lowercased()) }
         } else {
             guard let data = FileManager.default.contents(atPath: input) else {
                 throw AudioDQError.cannotRead(path: input, reason: FileSystem.exists(input) ? "cannot read manifest" : "no such file")
@@ -56,18 +58,81 @@ public struct BatchPlan: Sendable {
                 throw AudioDQError.malformed(path: input, reason: "manifest is not UTF-8 text")
             }
             let base = (input as NSString).deletingLastPathComponent
-            found = BatchPlan.parseManifest(text, base: base)
+            found = BatchPlan.parseManifest(text, base: base).map { ($0.source, $0.relative, nil) }
+            headerless = { includeRaw && !AudioContainer.headerExtensions.contains(FileSystem.pathExtension($0).lowercased()) }
         }
-        found.sort { $0.1 < $1.1 }
+        found.sort { $0.relative < $1.relative }
         let outRoot = outputDir.hasSuffix("/") ? String(outputDir.dropLast()) : outputDir
+        // inputs to convert per extensionless name: those that share one keep their extension
+        var sharing: [String: Set<String>] = [:]
+        for f in found where f.skip == nil { sharing[BatchPlan.dropExtension(f.relative), default: []].insert(f.relative) }
         var seen: [String: String] = [:]
-        items = found.map { src, rel in
-            let stem = FileSystem.pathExtension(rel).isEmpty ? rel : String(rel.dropLast(FileSystem.pathExtension(rel).count + 1))
-            let output = outRoot + "/" + stem + "." + format.rawValue
-            let first = seen[output]
-            if first == nil { seen[output] = src }
-            return Item(source: src, relative: rel, output: output, conflict: first)
+        items = found.map { src, rel, skip in
+            let bare = BatchPlan.dropExtension(rel)
+            let stem = outRoot + "/" + ((sharing[bare]?.count ?? 0) > 1 ? rel : bare)
+            let output = stem + "." + format.rawValue
+            var first: String?
+            if skip == nil {
+                first = seen[output]
+                if first == nil { seen[output] = src }
+            }
+            return Item(source: src, relative: rel, stem: stem, output: output, conflict: first, skip: skip,
+                        headerless: skip == nil && headerless(rel))
         }
+    }
+
+    /// Extensions of headerless files in a folder: converted with `--raw`, skipped without.
+    static let rawExtensions: Set<String> = ["raw", "pcm"]
+
+    /// "a/b.wav" → "a/b"; a name without an extension stays as it is.
+    static func dropExtension(_ rel: String) -> String {
+        let ext = FileSystem.pathExtension(rel)
+        return ext.isEmpty ? rel : String(rel.dropLast(ext.count + 1))
+    }
+
+    /// Every regular, non-hidden file under `input` (not descending into hidden folders or the
+    /// output folder), with the reason it is skipped, if it is.
+    static func listFolder(_ input: String, outputDir: String, includeRaw: Bool) throws -> [(source: String, relative: String, skip: String?)] {
+        let root = input.hasSuffix("/") ? String(input.dropLast()) : input
+        guard let e = FileManager.default.enumerator(atPath: root) else {
+            throw AudioDQError.cannotRead(path: input, reason: "cannot list folder")
+        }
+        let outReal = realPath(outputDir)
+        var found: [(String, String, String?)] = []
+        while let rel = e.nextObject() as? String {
+            let name = rel.split(separator: "/").last.map(String.init) ?? rel
+            let full = root + "/" + rel
+            if FileSystem.isDirectory(full) {
+                if name.hasPrefix(".") || (outReal != nil && realPath(full) == outReal) { e.skipDescendants() }
+                continue
+            }
+            if name.hasPrefix(".") { continue }
+            let ext = FileSystem.pathExtension(name).lowercased()
+            if AudioContainer.headerExtensions.contains(ext) {
+                found.append((full, rel, nil))
+            } else if BatchPlan.rawExtensions.contains(ext) {
+                found.append((full, rel, includeRaw ? nil : "headerless RAW: give --raw encoding:rate:channels to convert it"))
+            } else {
+                found.append((full, rel, readableReason(full)))
+            }
+        }
+        return found
+    }
+
+    /// nil when audiodq reads `path` exactly (by content, whatever its name), else why not.
+    static func readableReason(_ path: String) -> String? {
+        do {
+            _ = try SoundFileReader.probe(path: path)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     /// Manifest lines → (source path, relative path): blank lines and "#" comments skipped,

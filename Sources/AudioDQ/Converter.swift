@@ -62,7 +62,7 @@ public enum Converter {
         let reader: SoundFileReader
         do { reader = try SoundFileReader(path: o.input, raw: o.raw) } catch { throw AudioDQError.soundFile(error) }
         let info = reader.info
-        let type = try resolveType(format: format, requested: o.dtype, encoding: info.encoding, output: o.output)
+        let type = try resolveType(format: format, requested: o.dtype, encoding: info.encoding, input: o.input, output: o.output)
         let range = o.range ?? (format == .wav ? .symmetric : .unit)
 
         var model: DequantModel?
@@ -134,13 +134,13 @@ public enum Converter {
     }
 
     static func resolveType(format: ValueFormat, requested: ValueType?, encoding: SampleEncoding,
-                            output: String) throws -> ValueType {
+                            input: String, output: String) throws -> ValueType {
         if let forced = format.forcedType, let requested, requested != forced {
             throw AudioDQError.invalidArgument("\(output): --dtype \(requested.rawValue) contradicts the .\(format.rawValue) extension")
         }
         let type = format.forcedType ?? requested ?? (encoding == .pcm24 ? .float64 : .float32)
         if type == .float32 && encoding.bits > 16 {
-            throw AudioDQError.float32CannotHold(path: output, encoding: encoding.displayName)
+            throw AudioDQError.float32CannotHold(path: input, encoding: encoding.displayName, output: output)
         }
         return type
     }

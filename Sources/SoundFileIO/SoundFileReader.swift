@@ -122,6 +122,12 @@ public final class SoundFileReader {
         }
     }
 
+    /// What `path` holds, with every check of opening it for reading (container, encoding, header
+    /// against file size), without reading samples.
+    public static func probe(path: String, raw: RawFormat? = nil) throws(SoundFileError) -> SoundFileInfo {
+        try SoundFileReader(path: path, raw: raw, allowDirect: false).info
+    }
+
     deinit {
         direct = nil
         sf_close(handle)

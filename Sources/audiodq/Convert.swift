@@ -11,7 +11,11 @@ struct Convert: ParsableCommand {
         file's noise is keyed by (seed, path relative to the input root), so outputs are identical \
         whatever --jobs, --shard or order, and to `convert FILE OUT --key RELATIVE`. --shard I/N \
         (0 <= I < N) takes the files whose FNV-1a 64 hash of the relative path is I modulo N. \
-        OUTPUT/manifest-<shard>.jsonl lists every file; a re-run skips outputs whose sidecar matches.
+        OUTPUT/manifest-<shard>.jsonl lists every file under INPUT (hidden ones aside): converted, \
+        failed, or skipped with the reason (not audio audiodq reads exactly; .raw/.pcm without \
+        --raw); files of other extensions are opened by content. Inputs that differ only by \
+        extension (a.wav, a.au) keep it in their output names (a.wav.f32, a.au.f32). With the \
+        default format, 24-bit files go to .f64. A re-run skips outputs whose sidecar matches.
 
         Output format by extension: .f32/.f64 (raw little-endian, interleaved), .npy (NumPy 1.0, shape \
         (frames,) or (frames, channels)), .wav (IEEE float WAV, symmetric range by default).
@@ -118,7 +122,7 @@ struct Convert: ParsableCommand {
 
     func runBatch() throws {
         var o = BatchOptions(input: input, outputDir: output)
-        o.format = format?.value ?? .f32
+        o.format = format?.value
         o.range = range?.value
         o.dtype = dtype?.value
         o.seed = seed
@@ -132,7 +136,11 @@ struct Convert: ParsableCommand {
         let s = try reportingErrors { try BatchConverter.run(o) { bar.update($0) } }
         bar.finish()
         if !quiet {
-            printError("\(s.ok) ok, \(s.skipped) skipped, \(s.failed) failed; \(s.samples) samples in \(String(format: "%.1f", s.seconds)) s; manifest \(s.manifest)")
+            var notes: [String] = []
+            if s.widened > 0 { notes.append("\(s.widened) 24-bit file\(s.widened == 1 ? "" : "s") written as f64") }
+            if s.notConverted > 0 { notes.append("\(s.notConverted) skipped as not audio audiodq reads exactly") }
+            let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
+            printError("\(s.ok) ok, \(s.skipped) skipped, \(s.failed) failed\(note); \(s.samples) samples in \(String(format: "%.1f", s.seconds)) s; manifest \(s.manifest)")
         }
         if s.failed > 0 { throw ExitCode.failure }
     }

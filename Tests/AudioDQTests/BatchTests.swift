@@ -58,7 +58,7 @@ import Testing
         #expect(m.count == 16 && m.allSatisfy { $0.status == .ok })
         let rec = m.first { $0.relative == "a/0-speech.wav" }!
         var h = SourceHash()
-        try bytes(rec.output).withUnsafeBytes { h.update($0) }
+        try bytes(rec.output!).withUnsafeBytes { h.update($0) }
         #expect(rec.sha256 == h.finalizeHex() && rec.frames == 33978 && rec.binCount == 256)
     }
 
@@ -252,10 +252,10 @@ import Testing
         for rec in records {
             switch rec.status {
             case .ok:
-                let sc = try Sidecar.load(path: rec.output + ".json")
-                #expect(try bytes(rec.output).count == sc.source.frames * sc.source.channels * 4)
+                let sc = try Sidecar.load(path: rec.output! + ".json")
+                #expect(try bytes(rec.output!).count == sc.source.frames * sc.source.channels * 4)
             default:
-                #expect(!FileManager.default.fileExists(atPath: rec.output), "\(rec.output) left behind")
+                #expect(!FileManager.default.fileExists(atPath: rec.output!), "\(rec.output) left behind")
             }
         }
         let leftovers = FileManager.default.enumerator(atPath: mnt)!.compactMap { $0 as? String }.filter { $0.contains(AtomicOutput.tempMarker) }

@@ -109,11 +109,11 @@ import Testing
             case .ok:
                 converted += 1
                 let back = dir.file("back-\(converted).wav")
-                try Restorer.run(RestoreOptions(input: rec.output, output: back))
+                try Restorer.run(RestoreOptions(input: rec.output!, output: back))
                 #expect(try readBins(back).bins == readBins(rec.source).bins, "\(rec.source)")
             case .failed:
                 #expect(rec.error?.isEmpty == false)
-                #expect(!FileManager.default.fileExists(atPath: rec.output))
+                #expect(!FileManager.default.fileExists(atPath: rec.output!))
             case .skipped:
                 Issue.record("nothing should be skipped in a fresh run: \(rec.source)")
             }
