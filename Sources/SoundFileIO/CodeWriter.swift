@@ -10,7 +10,8 @@ import Darwin
 ///
 /// 8-bit and G.711 in containers that store raw bytes: `sf_write_raw` of the stored bytes;
 /// 8-bit FLAC: `sf_write_short(v·256)`; 16-bit: `sf_write_short`; 24-bit: `sf_write_int(v·256)`.
-/// `close()` opens the file again and refuses it unless its header declares the frames written.
+/// `close()` corrects libsndfile's header of odd-length 8-bit AIFF, then opens the file again and
+/// refuses it unless its header declares the frames written.
 /// The caller owns atomicity (it passes a temporary path and renames after `close()`).
 public final class CodeWriter {
     public let path: String
@@ -111,12 +112,16 @@ public final class CodeWriter {
         let rc = sf_close(h)
         if err != 0 { throw .writeFailed(path: path, reason: msg) }
         if rc != 0 { throw .writeFailed(path: path, reason: "close failed (\(rc))") }
+        let dataBytes = framesWritten * Int64(channels)
+        if container == .aiff && encoding.bits == 8 && dataBytes % 2 == 1 {
+            _ = HeaderCheck.correctAIFFPad(path: path, frames: framesWritten, dataBytes: dataBytes)
+        }
         try verifyFrameCount()
     }
 
-    /// Opens the closed file again and checks that its header declares the frames written:
-    /// libsndfile 1.2 writes one frame too many into the header of odd-length 8-bit mono AIFF
-    /// (it counts the pad byte), which would silently add a sample.
+    /// Opens the closed file again and checks that its header declares the frames written, so a
+    /// header libsndfile gets wrong is never kept (it counts the pad byte of 8-bit AIFF data of
+    /// odd length as a sample; `close()` corrects that one first).
     private func verifyFrameCount() throws(SoundFileError) {
         guard container != .raw else { return }   // no header: the file is the bytes written
         var st = stat()
@@ -128,7 +133,7 @@ public final class CodeWriter {
         }
         sf_close(h)
         if info.frames != framesWritten || Int(info.channels) != channels {
-            throw .writeFailed(path: path, reason: "libsndfile wrote a \(container.displayName) header of \(info.frames) frames for the \(framesWritten) written; refusing an inexact file")
+            throw .writeFailed(path: path, reason: "libsndfile's \(container.displayName) header declares \(info.frames) frames, \(framesWritten) were written; refusing an inexact file")
         }
     }
 }

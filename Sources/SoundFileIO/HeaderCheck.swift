@@ -87,6 +87,14 @@ enum HeaderCheck {
 
     /// AIFF/AIFC: "FORM....AIFF|AIFC", chunks to "SSND" (size includes 8 bytes of offset/blocksize).
     static func aiffData(fd: Int32, size: Int64) -> DataChunk? {
+        guard let (pos, n) = aiffChunk("SSND", fd: fd, size: size), let o = read(fd, pos + 8, 8) else { return nil }
+        let offset = Int64(be32(o, 0))
+        let declared = n >= 8 ? UInt64(n) - 8 - UInt64(min(UInt64(offset), UInt64(n) - 8)) : 0
+        return DataChunk(start: pos + 16 + offset, declared: declared, unknownLength: n == 0xFFFF_FFFF)
+    }
+
+    /// The offset and declared size of the first chunk `name` of an AIFF/AIFC file.
+    static func aiffChunk(_ name: String, fd: Int32, size: Int64) -> (pos: Int64, size: UInt32)? {
         guard let head = read(fd, 0, 12), tag(head, 0) == "FORM",
               tag(head, 8) == "AIFF" || tag(head, 8) == "AIFC" else { return nil }
         var pos: Int64 = 12
@@ -95,14 +103,29 @@ enum HeaderCheck {
             guardCount += 1
             guard let h = read(fd, pos, 8) else { return nil }
             let n = be32(h, 4)
-            if tag(h, 0) == "SSND" {
-                guard let o = read(fd, pos + 8, 8) else { return nil }
-                let offset = Int64(be32(o, 0))
-                let declared = n >= 8 ? UInt64(n) - 8 - UInt64(min(UInt64(offset), UInt64(n) - 8)) : 0
-                return DataChunk(start: pos + 16 + offset, declared: declared, unknownLength: n == 0xFFFF_FFFF)
-            }
+            if tag(h, 0) == name { return (pos, n) }
             pos += 8 + Int64(n) + Int64(n & 1)
         }
         return nil
+    }
+
+    /// libsndfile 1.2 writes 8-bit AIFF/AIFC data of an odd byte count with its pad byte counted
+    /// as data: COMM's numSampleFrames and SSND's size are each one too high, so the file reads
+    /// back with an extra sample. Sets both to `frames` frames of `dataBytes` bytes (the pad byte
+    /// stays, outside the chunk, as AIFF wants). Returns false when the header is not that layout.
+    static func correctAIFFPad(path: String, frames: Int64, dataBytes: Int64) -> Bool {
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, let (comm, _) = aiffChunk("COMM", fd: fd, size: Int64(st.st_size)),
+              let (ssnd, n) = aiffChunk("SSND", fd: fd, size: Int64(st.st_size)),
+              let c = read(fd, comm + 10, 4), Int64(be32(c, 0)) == frames + 1,
+              Int64(n) == 8 + dataBytes + 1 else { return false }
+        func put(_ v: UInt32, at offset: Int64) -> Bool {
+            let b: [UInt8] = [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+            return b.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4, off_t(offset)) } == 4
+        }
+        return put(UInt32(frames), at: comm + 10) && put(UInt32(8 + dataBytes), at: ssnd + 4)
     }
 }
