@@ -108,7 +108,11 @@ public struct BatchPlan: Sendable {
             }
             if name.hasPrefix(".") { continue }
             let ext = FileSystem.pathExtension(name).lowercased()
-            if AudioContainer.headerExtensions.contains(ext) {
+            var st = stat()
+            if stat(full, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
+                // a FIFO or device would block or never end; a dangling link has nothing to read
+                found.append((full, rel, "\(full): not a regular file"))
+            } else if AudioContainer.headerExtensions.contains(ext) {
                 found.append((full, rel, nil))
             } else if BatchPlan.rawExtensions.contains(ext) {
                 found.append((full, rel, includeRaw ? nil : "headerless RAW: give --raw encoding:rate:channels to convert it"))

@@ -38,12 +38,14 @@ import DiscreteAudio
     }
 
     /// Writes `bins` as codes with `sf_write_raw` (G.711: the stored bytes) or
-    /// `sf_write_short`/`sf_write_int` (PCM: the signed value shifted to 16/32 bits).
-    static func writeWithLibsndfile(_ path: String, _ c: AudioContainer, _ e: SampleEncoding, channels: Int, bins: [UInt32]) throws {
+    /// `sf_write_short`/`sf_write_int` (PCM: the signed value shifted to 16/32 bits), in byte
+    /// order `endian` (`SF_ENDIAN_FILE`: the container's default).
+    static func writeWithLibsndfile(_ path: String, _ c: AudioContainer, _ e: SampleEncoding, channels: Int, endian: Int32,
+                                    bins: [UInt32]) throws {
         var info = SF_INFO()
         info.samplerate = 8000
         info.channels = Int32(channels)
-        info.format = c.sfMajor | e.sfSubtype
+        info.format = c.sfMajor | e.sfSubtype | endian
         guard let h = sndfileOpenLock.withLock({ _ in sf_open(path, Int32(SFM_WRITE), &info) }) else {
             throw SoundFileError.cannotCreate(path: path, reason: String(cString: sf_strerror(nil)))
         }
@@ -73,26 +75,40 @@ import DiscreteAudio
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audiodq-matrix-\(getpid())-\(c.rawValue)-\(e.rawValue)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("codes").path
         let bins = Self.bins(e)
         let ch = Self.channels(c, e)
-        try Self.writeWithLibsndfile(path, c, e, channels: ch, bins: bins)
-        for direct in [false, true] {
-            let r = try SoundFileReader(path: path, raw: nil, allowDirect: direct)
-            #expect(r.info.container == c)
-            #expect(r.info.encoding == e)
-            #expect(r.info.channels == ch)
-            #expect(r.info.frames == Int64(bins.count / ch))
-            let back = try r.readAll(chunkFrames: 1000)
-            #expect(back.bins == bins, "\(c.displayName) \(e.displayName) direct: \(direct)")
+        // multi-byte codes also in the other byte order, where the container has one (RIFX,
+        // little-endian AIFC, …): the mapped read must swap exactly when libsndfile does
+        let orders = [Int32(SF_ENDIAN_FILE), Int32(SF_ENDIAN_LITTLE), Int32(SF_ENDIAN_BIG)].filter { endian in
+            var info = SF_INFO()
+            info.samplerate = 8000
+            info.channels = Int32(ch)
+            info.format = c.sfMajor | e.sfSubtype | endian
+            return endian == Int32(SF_ENDIAN_FILE) || (e.bits > 8 && sf_format_check(&info) != 0)
         }
-        // libsndfile decodes the bytes audiodq takes as codes to the levels the codes stand for
-        // (for G.711 this is the check that the raw bytes are the stored codes, not some other
-        // form of them)
-        if e.bits <= 16 {
-            let map = BinMap(e)
-            let decoded = try SoundFileReader.decodedShorts(path: path)
-            #expect(decoded == bins.map { Int16(map.amplitude(bin: Int($0)) * 32768) })
+        for endian in orders {
+            let path = dir.appendingPathComponent("codes-\(endian)").path
+            try Self.writeWithLibsndfile(path, c, e, channels: ch, endian: endian, bins: bins)
+            for direct in [false, true] {
+                let r = try SoundFileReader(path: path, raw: nil, allowDirect: direct)
+                #expect(r.info.container == c)
+                #expect(r.info.encoding == e)
+                #expect(r.info.channels == ch)
+                #expect(r.info.frames == Int64(bins.count / ch))
+                // the mapped read is taken wherever it may be (and then agreed with libsndfile)
+                let mappable = c.dataIsContiguous && (e == .pcm16 || (e.bits == 8 && c.storesRawBytes))
+                #expect(r.readsDirectly == (direct && mappable), "\(c) \(e) endian \(endian)")
+                let back = try r.readAll(chunkFrames: 1000)
+                #expect(back.bins == bins, "\(c.displayName) \(e.displayName) endian \(endian) direct: \(direct)")
+            }
+            // libsndfile decodes the bytes audiodq takes as codes to the levels the codes stand for
+            // (for G.711 this is the check that the raw bytes are the stored codes, not some other
+            // form of them)
+            if e.bits <= 16 {
+                let map = BinMap(e)
+                let decoded = try SoundFileReader.decodedShorts(path: path)
+                #expect(decoded == bins.map { Int16(map.amplitude(bin: Int($0)) * 32768) })
+            }
         }
     }
 
