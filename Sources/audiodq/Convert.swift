@@ -138,7 +138,7 @@ struct Convert: ParsableCommand {
         if !quiet {
             var notes: [String] = []
             if s.widened > 0 { notes.append("\(s.widened) 24-bit file\(s.widened == 1 ? "" : "s") written as f64") }
-            if s.notConverted > 0 { notes.append("\(s.notConverted) skipped as not audio audiodq reads exactly") }
+            if s.notConverted > 0 { notes.append("\(s.notConverted) file\(s.notConverted == 1 ? "" : "s") not converted, reasons in the manifest") }
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
             printError("\(s.ok) ok, \(s.skipped) skipped, \(s.failed) failed\(note); \(s.samples) samples in \(String(format: "%.1f", s.seconds)) s; manifest \(s.manifest)")
         }
