@@ -196,29 +196,93 @@ import Testing
 }
 
 @Suite struct SchedulerScriptTests {
-    /// The Slurm array script, run once per array task with the variables Slurm sets, produces
-    /// the same tree as one unsharded run.
+    static let sbatch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Scripts/cluster/slurm-convert.sbatch").path
+
+    /// Runs the Slurm array script as one task with the variables Slurm sets for an array of
+    /// `ids` (`SLURM_ARRAY_TASK_MIN/_MAX/_STEP/_COUNT`), plus `extra`.
+    func runTask(_ id: Int, of ids: [Int], step: Int = 1, input: String, output: String,
+                 extra: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Self.sbatch]
+        p.environment = ["IN": input, "OUT": output, "SEED": "2", "AUDIODQ": CLI.binary, "PATH": "/usr/bin:/bin",
+                         "SLURM_ARRAY_TASK_ID": "\(id)", "SLURM_ARRAY_TASK_MIN": "\(ids.min()!)",
+                         "SLURM_ARRAY_TASK_MAX": "\(ids.max()!)", "SLURM_ARRAY_TASK_STEP": "\(step)",
+                         "SLURM_ARRAY_TASK_COUNT": "\(ids.count)"].merging(extra) { $1 }
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    /// An offset contiguous array (3-6) produces the same tree as one unsharded run.
     @Test func slurmArrayScriptCoversTheCorpus() throws {
         let dir = try TempDir()
         let input = try BatchTests().corpus(dir, copies: 1)
         #expect(try CLI.run(["convert", input, dir.file("whole"), "-q", "--seed", "2"]).status == 0)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Scripts/cluster/slurm-convert.sbatch").path
         for task in 3...6 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [script]
-            p.environment = ["IN": input, "OUT": dir.file("array"), "SEED": "2", "AUDIODQ": CLI.binary,
-                             "SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "6",
-                             "PATH": "/usr/bin:/bin"]
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
+            let r = try runTask(task, of: Array(3...6), input: input, output: dir.file("array"))
+            #expect(r.status == 0, "\(r.stderr)")
         }
         let t = BatchTests()
         #expect(try t.treeBytes(dir.file("array")) == t.treeBytes(dir.file("whole")))
         #expect(FileManager.default.fileExists(atPath: dir.file("array/manifest-3-of-4.jsonl")))
+    }
+
+    /// Arrays whose IDs are not every integer from MIN to MAX (a step, a list, a resubmission of
+    /// some tasks) do not say how many shards there are: every task exits 64 naming SHARDS and
+    /// converts nothing, instead of silently converting a wrong partition.
+    @Test func slurmArraysThatAreNotContiguousFailLoudly() throws {
+        let dir = try TempDir()
+        let input = try BatchTests().corpus(dir, copies: 1)
+        let out = dir.file("out")
+        for (ids, step) in [([0, 2, 4, 6], 2), ([0, 2, 3], 1), ([1, 3], 2), ([1, 3], 1)] {
+            for id in ids {
+                let r = try runTask(id, of: ids, step: step, input: input, output: out)
+                #expect(r.status == 64, "array \(ids) step \(step): \(r.stderr)")
+                #expect(r.stderr.contains("set SHARDS=N"), "\(r.stderr)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // not an array at all
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Self.sbatch]
+        p.environment = ["IN": input, "OUT": out, "AUDIODQ": CLI.binary, "PATH": "/usr/bin:/bin"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 64)
+    }
+
+    /// With SHARDS the task ID is the shard index: tasks 0 and 2 of SHARDS=4, then a
+    /// resubmission of 1 and 3, give the unsharded tree; an ID outside 0..<SHARDS exits 64.
+    @Test func slurmShardsVariableRedoesExactlyTheGivenShards() throws {
+        let dir = try TempDir()
+        let input = try BatchTests().corpus(dir, copies: 2)
+        #expect(try CLI.run(["convert", input, dir.file("whole"), "-q", "--seed", "2"]).status == 0)
+        let t = BatchTests()
+        let whole = try t.treeBytes(dir.file("whole"))
+        let out = dir.file("array")
+        for id in [0, 2] {
+            let r = try runTask(id, of: [0, 2], step: 2, input: input, output: out, extra: ["SHARDS": "4"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let half = try t.treeBytes(out)
+        #expect(half.count < whole.count && half.allSatisfy { whole[$0.key] == $0.value })
+        for id in [1, 3] {
+            let r = try runTask(id, of: [1, 3], step: 2, input: input, output: out, extra: ["SHARDS": "4"])
+            #expect(r.status == 0 && r.stderr.contains("shard \(id)/4"), "\(r.stderr)")
+        }
+        #expect(try t.treeBytes(out) == whole)
+        for i in 0..<4 { #expect(FileManager.default.fileExists(atPath: out + "/manifest-\(i)-of-4.jsonl")) }
+        for (id, shards) in [(4, "4"), (0, "0"), (0, "x")] {
+            let r = try runTask(id, of: [id], input: input, output: out, extra: ["SHARDS": shards])
+            #expect(r.status == 64 && r.stderr.contains("SHARDS"), "\(r.stderr)")
+        }
     }
 }
 
