@@ -72,13 +72,14 @@ public struct BatchSummary: Sendable {
 }
 
 /// Converts a corpus: one output per file, mirrored under OUT_DIR, noise keyed by
-/// (seed, relative path), so every output is byte-identical to converting that file alone with
-/// `--key RELATIVE --seed S`, whatever `jobs`, `shard` or order.
+/// (seed, the file's SHA-256) as in a single conversion, so every output is byte-identical to
+/// converting that file alone with `--seed S`, whatever `jobs`, `shard` or order.
 ///
 /// Safe to interrupt and to run twice at once: each output is written to `.NAME.audiodq-part`,
 /// held with an exclusive `flock` (the claim: a concurrent run skips the file), and renamed into
 /// place; a re-run removes temporary files whose lock is free (their run died), skips outputs whose
-/// sidecar matches (source SHA-256, seed, method, range, dtype, format) and redoes the rest. The
+/// sidecar matches (source SHA-256, seed, stream name, method, range, dtype, format) and redoes
+/// the rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
 /// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
 /// and no deletion: on ext4, creating inodes next to recently deleted ones is the slow part of
 /// converting thousands of short files. A bad file is reported and the batch goes on.
@@ -181,7 +182,6 @@ public enum BatchConverter {
         c.range = o.range
         c.dtype = o.dtype
         c.seed = o.seed
-        c.streamName = item.relative
         c.force = true
         c.threads = 1
         c.sourceSHA256 = sourceHash
@@ -204,7 +204,7 @@ public enum BatchConverter {
         guard sc.source.sha256 == sourceHash, sc.dequantization.seed == o.seed,
               sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
               sc.dequantization.range == range,
-              sc.dequantization.streamName == item.relative, sc.output.format == format,
+              sc.dequantization.streamName == sourceHash, sc.output.format == format,
               o.dtype == nil || sc.output.dtype == o.dtype else { return nil }
         var st = stat()
         guard stat(output, &st) == 0 else { return nil }

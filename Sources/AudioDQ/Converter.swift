@@ -19,9 +19,12 @@ public struct ConvertOptions: Sendable {
     /// nil: float32, or float64 for 24-bit input in `.npy`/`.wav`.
     public var dtype: ValueType?
     public var seed: UInt64 = 0
-    /// Names the noise stream (hashed with FNV-1a 64); batch conversion uses the path relative to
-    /// the corpus root, a single conversion "" unless given.
-    public var streamName: String = ""
+    /// Names the noise stream (hashed with FNV-1a 64 into the key). nil, the default in single
+    /// and batch conversion: the source file's SHA-256 in lowercase hex (`source.sha256` of the
+    /// sidecar), so different files get independent noise and the same content the same bytes
+    /// under any name or folder. The sidecar records the name used (`streamName`) and, for the
+    /// default, `streamSource: "source-sha256"`.
+    public var streamName: String?
     public var force = false
     public var threads = 1
     public var chunkFrames = 65536
@@ -86,8 +89,12 @@ public enum Converter {
         let sidecarOut = try sidecarTarget.map { (p) throws in
             try AtomicOutput(path: p, force: o.force, inputs: [o.input])
         }
-        let hasher = o.sourceSHA256 == nil ? FileHasher(path: o.input) : nil
-        let key = NoiseKey(seed: o.seed, name: o.streamName)
+        // the default stream is the source's SHA-256, needed before the first draw; a given name
+        // lets the source be hashed on another thread while converting
+        let knownSHA256 = try o.sourceSHA256 ?? (o.streamName == nil ? FileHasher.hash(path: o.input) : nil)
+        let hasher = knownSHA256 == nil ? FileHasher(path: o.input) : nil
+        let streamName = o.streamName ?? knownSHA256!
+        let key = NoiseKey(seed: o.seed, name: streamName)
         let deq = UniformDequantizer(binCount: info.binCount, range: range, key: key)
         let frames = Int(info.frames)
         let writer = try ValueWriter(output: out, format: format, type: type, frames: frames,
@@ -117,13 +124,15 @@ public enum Converter {
         }
         try writer.close()
         let sidecar = Sidecar(
-            source: .init(path: o.input, sha256: try o.sourceSHA256 ?? hasher!.value(), container: info.container.rawValue,
+            source: .init(path: o.input, sha256: try knownSHA256 ?? hasher!.value(), container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],
                           sha256: try writer.digest()),
             dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
-                                  streamName: o.streamName, generator: "wyrand-counter",
+                                  streamName: streamName,
+                                  streamSource: o.streamName == nil ? Sidecar.streamFromSourceSHA256 : nil,
+                                  generator: "wyrand-counter",
                                   encode: range.encodeFormula, decode: range.decodeFormula,
                                   model: o.modelPath, logQTotalNats: logQTotal))
         if let sidecarOut { try sidecar.write(to: sidecarOut) }

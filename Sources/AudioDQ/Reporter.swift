@@ -14,7 +14,8 @@ public struct ReportOptions: Sendable {
     public var range: DequantRange?
     public var dtype: ValueType?
     public var seed: UInt64 = 0
-    public var streamName = ""
+    /// nil: the original's SHA-256, as `convert` (see `ConvertOptions.streamName`).
+    public var streamName: String?
     public var config = DiagnosticsConfig()
     public var chunkFrames = 65536
     /// `variational`: dequantize with the trained q of `modelPath` (or, with `dequantized`, judge
@@ -105,7 +106,9 @@ public enum Reporter {
             }
         } catch { throw AudioDQError.invalidArgument("\(o.original): \(error)") }
 
-        let deq = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: o.seed, name: o.streamName))
+        // the noise key only matters when dequantizing here: then its default is convert's
+        let streamName = try values == nil ? o.streamName ?? FileHasher.hash(path: o.original) : ""
+        let deq = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: o.seed, name: streamName))
         let chunk = o.chunkFrames * ch
         var bins = [UInt32](repeating: 0, count: chunk)
         var y = [Double](repeating: 0, count: chunk)

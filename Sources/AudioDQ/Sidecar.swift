@@ -33,7 +33,12 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var seed: UInt64
         /// Noise stream: FNV-1a 64 of `streamName`.
         public var stream: UInt64
+        /// The stream name: `--seed seed --key streamName` reproduces the output.
         public var streamName: String
+        /// How `streamName` was chosen: "source-sha256" (`streamFromSourceSHA256`) when it is the
+        /// default, the source's SHA-256; absent when it was given (`--key`) or the sidecar was
+        /// written before this field existed.
+        public var streamSource: String? = nil
         public var generator: String
         public var encode: String
         public var decode: String
@@ -48,6 +53,9 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var source: Source
     public var output: Output
     public var dequantization: Dequantization
+
+    /// `dequantization.streamSource` of the default stream name, the source's SHA-256.
+    public static let streamFromSourceSHA256 = "source-sha256"
 
     /// The sidecar path of an output: OUT + ".json".
     public static func path(for output: String) -> String { output + ".json" }

@@ -8,8 +8,8 @@ struct Convert: ParsableCommand {
         discussion: """
         Batch mode: when INPUT is a folder or a manifest (.txt/.lst/.list: one path per line, relative \
         to the manifest's folder or absolute), OUTPUT is a folder that mirrors the input tree. Each \
-        file's noise is keyed by (seed, path relative to the input root), so outputs are identical \
-        whatever --jobs, --shard or order, and to `convert FILE OUT --key RELATIVE`. --shard I/N \
+        file's noise is keyed by (seed, the file's SHA-256), as for a single file, so outputs are \
+        identical whatever --jobs, --shard or order, and to `convert FILE OUT`. --shard I/N \
         (0 <= I < N) takes the files whose FNV-1a 64 hash of the relative path is I modulo N. \
         OUTPUT/manifest-<shard>.jsonl lists every file under INPUT (hidden ones aside): converted, \
         failed, or skipped with the reason (not audio audiodq reads exactly; .raw/.pcm without \
@@ -54,8 +54,8 @@ struct Convert: ParsableCommand {
     @Option(help: "Variational: also write log q(u|x) per sample as raw float32 (nats, interleaved).")
     var logQ: String?
 
-    @Option(name: .customLong("key"), help: "Noise stream name (FNV-1a 64 hashed into the noise key).")
-    var streamName: String = ""
+    @Option(name: .customLong("key"), help: "Noise stream name (FNV-1a 64 hashed into the noise key). Default: the input's SHA-256 in hex (the sidecar's source.sha256), so different files get independent noise.")
+    var streamName: String?
 
     @Option(help: "Sidecar path (default: OUTPUT.json).")
     var sidecar: String?

@@ -32,8 +32,8 @@ struct Report: ParsableCommand {
     @Option(help: "Noise seed when dequantizing here.")
     var seed: UInt64 = 0
 
-    @Option(name: .customLong("key"), help: "Noise stream name when dequantizing here.")
-    var streamName: String = ""
+    @Option(name: .customLong("key"), help: "Noise stream name when dequantizing here (default: the original's SHA-256, as convert).")
+    var streamName: String?
 
     @Option(help: "Element type when dequantizing here (default float32; float64 for 24-bit).")
     var dtype: ValueTypeArgument?

@@ -57,9 +57,9 @@ import Testing
             #expect(try CLI.run(["convert", input, dir.file("shards"), "--seed", "5", "--shard", "\(i)/4", "-q"]).status == 0)
         }
         #expect(outputs(dir.file("shards")) == one)
-        // each is the file converted alone with its relative path as the key
+        // each is the file converted alone with the same seed
         let single = dir.file("single.f32")
-        #expect(try CLI.run(["convert", input + "/a.au", single, "--key", "a.au", "--seed", "5", "-q"]).status == 0)
+        #expect(try CLI.run(["convert", input + "/a.au", single, "--seed", "5", "-q"]).status == 0)
         #expect(try bytes(single) == one["a.au.f32"])
         // a re-run finds every output by its name
         #expect(try CLI.run(["convert", input, dir.file("one"), "--seed", "5"]).stderr.contains("0 ok, 6 skipped, 0 failed"))
@@ -134,9 +134,9 @@ import Testing
             #expect(rec.status == .ok)
             #expect(rec.format == (deep ? .f64 : nil) && rec.dtype == (deep ? .float64 : nil), "\(rec)")
         }
-        // the bytes of the file converted alone to .f64 with its key
+        // the bytes of the file converted alone to .f64 with the same seed
         let single = dir.file("single.f64")
-        #expect(try CLI.run(["convert", input + "/deep.wav", single, "--key", "deep.wav", "--seed", "2", "-q"]).status == 0)
+        #expect(try CLI.run(["convert", input + "/deep.wav", single, "--seed", "2", "-q"]).status == 0)
         #expect(try bytes(single) == bytes(out + "/deep.f64"))
         #expect(try Sidecar.load(path: out + "/deep.f64.json").output.dtype == .float64)
         // a re-run finds the f64 outputs

@@ -49,10 +49,12 @@ import Testing
         }
         union = try treeBytes(dir.file("shards"))
         #expect(union == one)
-        // one file converted alone with the same key gives the same bytes
+        // one file converted alone gives the same bytes (both key the noise by the file's SHA-256)
         let single = dir.file("single.f32")
-        #expect(try CLI.run(["convert", input + "/b/c/1-stereo.wav", single, "--key", "b/c/1-stereo.wav", "--seed", "3", "-q"]).status == 0)
+        #expect(try CLI.run(["convert", input + "/b/c/1-stereo.wav", single, "--seed", "3", "-q"]).status == 0)
         #expect(try bytes(single) == one["b/c/1-stereo.f32"])
+        // copies of one file under other names have one content, hence one stream
+        #expect(one["a/1-stereo.f32"] == one["b/c/1-stereo.f32"])
         // the manifest lists every file with the output's SHA-256
         let m = try manifest(dir.file("one/manifest-all.jsonl"))
         #expect(m.count == 16 && m.allSatisfy { $0.status == .ok })
@@ -96,6 +98,26 @@ import Testing
         #expect(try CLI.run(["convert", input, out, "--seed", "1"]).stderr.contains("8 ok, 0 skipped"))
         #expect(try CLI.run(["convert", input, out, "--seed", "1", "--force"]).stderr.contains("8 ok, 0 skipped"))
         #expect(try treeBytes(out) != first)
+    }
+
+    /// Outputs written with the stream name of earlier versions (the relative path) are not what
+    /// a run writes now: a re-run redoes them instead of skipping them as matching.
+    @Test func outputsWithTheOldDefaultStreamAreRedone() throws {
+        let dir = try TempDir()
+        let input = try corpus(dir, copies: 1)
+        let out = dir.file("out")
+        #expect(try CLI.run(["convert", input, out, "--seed", "2", "-q"]).status == 0)
+        let current = try treeBytes(out)
+        let sc = try Sidecar.load(path: out + "/a/0-speech.f32.json")
+        #expect(sc.dequantization.streamName == sc.source.sha256 && sc.dequantization.streamSource == "source-sha256")
+        // what the previous default wrote for a/0-speech.wav: the same file keyed by its relative path
+        let old = try CLI.run(["convert", input + "/a/0-speech.wav", out + "/a/0-speech.f32", "--seed", "2",
+                               "--key", "a/0-speech.wav", "--hash-output", "--force", "-q"])
+        #expect(old.status == 0, "\(old.stderr)")
+        #expect(try bytes(out + "/a/0-speech.f32") != current["a/0-speech.f32"])
+        let rerun = try CLI.run(["convert", input, out, "--seed", "2"])
+        #expect(rerun.status == 0 && rerun.stderr.contains("1 ok, 7 skipped"), "\(rerun.stderr)")
+        #expect(try treeBytes(out) == current)
     }
 
     /// SIGKILL at an arbitrary moment leaves no output that looks complete but is not; a re-run
