@@ -15,10 +15,11 @@ import Darwin
 /// so a run on another host sharing the folder is never taken for a dead local process);
 /// `AtomicOutput.isLeftover` recognises them.
 ///
-/// `init(claiming:)` is the batch form: the temporary name is fixed, `.NAME.audiodq-part`, and the
-/// file is held with an exclusive `flock` while it is written, so the temporary file is also the
-/// claim that keeps a concurrent run (another process, or another host over NFS) off this output.
-/// A lock dies with its process, so a file left by a killed run is free to be taken over.
+/// `init(claiming:)` is the batch form (outputs, their sidecars, manifests): the temporary name is
+/// fixed, `.NAME.audiodq-part`, and the file is held with an exclusive `flock` while it is written,
+/// so the temporary file is also the claim that keeps a concurrent run (another process, or
+/// another host over NFS) off this output. A lock dies with its process, so a file left by a
+/// killed run is free to be taken over, or removed, by a run on any host.
 public final class AtomicOutput {
     public let finalPath: String
     /// Where to write: a temporary sibling of `finalPath`, or `finalPath` itself for a stream.
@@ -172,8 +173,12 @@ public final class AtomicOutput {
 
     /// Writes `data` to `path` under a temporary name and renames it into place.
     public static func write(_ data: [UInt8], to path: String, force: Bool, inputs: [String] = []) throws {
-        let out = try AtomicOutput(path: path, force: force, inputs: inputs)
-        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: path)
+        try write(data, into: AtomicOutput(path: path, force: force, inputs: inputs))
+    }
+
+    /// Writes `data` to `out`'s temporary file and commits it.
+    static func write(_ data: [UInt8], into out: AtomicOutput) throws {
+        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: out.finalPath)
         try data.withUnsafeBytes { try fd.write($0) }
         try fd.close()
         try out.commit()

@@ -75,9 +75,10 @@ public struct BatchSummary: Sendable {
 /// (seed, the file's SHA-256) as in a single conversion, so every output is byte-identical to
 /// converting that file alone with `--seed S`, whatever `jobs`, `shard` or order.
 ///
-/// Safe to interrupt and to run twice at once: each output is written to `.NAME.audiodq-part`,
-/// held with an exclusive `flock` (the claim: a concurrent run skips the file), and renamed into
-/// place; a re-run removes temporary files whose lock is free (their run died), skips outputs whose
+/// Safe to interrupt and to run twice at once, on one host or several: each output, its sidecar
+/// and the manifest are written to `.NAME.audiodq-part`, held with an exclusive `flock` (the
+/// claim: a concurrent run skips the file), and renamed into place; a re-run on any host removes
+/// temporary files whose lock is free (their run died), skips outputs whose
 /// sidecar matches (source SHA-256, seed, stream name, method, range, dtype, format) and redoes
 /// the rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
 /// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
@@ -171,7 +172,10 @@ public enum BatchConverter {
             record.sha256 = try FileHasher.hash(path: output)   // verified, not trusted from the sidecar
             return (record, 0)
         }
-        guard let out = try AtomicOutput(claiming: output, inputs: [item.source]) else {
+        // the sidecar's temporary file is a locked claim too: a killed run's is free to be taken
+        // over by a run on any host, like its data
+        guard let out = try AtomicOutput(claiming: output, inputs: [item.source]),
+              let sidecar = try AtomicOutput(claiming: Sidecar.path(for: output), inputs: [item.source]) else {
             record.status = .skipped
             record.error = "claimed by another run"
             return (record, 0)
@@ -182,13 +186,14 @@ public enum BatchConverter {
         c.range = o.range
         c.dtype = o.dtype
         c.seed = o.seed
+        c.recordedSourcePath = item.relative
         c.force = true
         c.threads = 1
         c.sourceSHA256 = sourceHash
         c.hashOutput = true
         c.method = o.method
         c.modelPath = o.modelPath
-        let sc = try Converter.run(c, claimed: out)
+        let sc = try Converter.run(c, claimed: out, claimedSidecar: sidecar)
         record.status = .ok
         record.frames = sc.source.frames
         record.binCount = sc.source.binCount
@@ -221,8 +226,8 @@ public enum BatchConverter {
     }
 
     /// Removes temporary outputs left under `dir` by runs that died: `.NAME.audiodq-part` files
-    /// whose lock is free, and `.NAME.audiodq-tmp-PID-N` files (sidecars, manifests) whose
-    /// process is gone.
+    /// (batch outputs, sidecars, manifests) whose lock is free, whatever host wrote them, and this
+    /// host's `.NAME.audiodq-tmp-PID-N-HOST` files (single conversions) whose process is gone.
     public static func cleanLeftovers(in dir: String) {
         guard let e = FileManager.default.enumerator(atPath: dir) else { return }
         while let rel = e.nextObject() as? String {
@@ -254,6 +259,9 @@ public enum BatchConverter {
             data.append(try e.encode(r))
             data.append(0x0A)
         }
-        try AtomicOutput.write([UInt8](data), to: path, force: true)
+        // claimed like the outputs, so a killed run's temporary manifest is any host's to remove;
+        // a second run of the same shard writing its manifest at this moment holds the claim, and
+        // then this one writes under a private temporary name
+        try AtomicOutput.write([UInt8](data), into: AtomicOutput(claiming: path) ?? AtomicOutput(path: path, force: true))
     }
 }

@@ -30,6 +30,9 @@ public struct ConvertOptions: Sendable {
     public var chunkFrames = 65536
     /// Where to write the sidecar; nil: OUT + ".json" (none for device/FIFO outputs).
     public var sidecarPath: String?
+    /// The sidecar's `source.path`; nil: `input` as given. Batch conversion records the path
+    /// relative to the corpus root, so runs from different working folders write the same sidecar.
+    public var recordedSourcePath: String?
     /// The source's SHA-256 when the caller already has it (batch conversion hashes first).
     public var sourceSHA256: String?
     /// `variational` draws u from the trained q(u | x) of `modelPath`.
@@ -56,8 +59,9 @@ public enum Converter {
         try run(o, claimed: nil)
     }
 
-    /// `claimed`: the output already claimed by batch conversion (`AtomicOutput(claiming:)`).
-    static func run(_ o: ConvertOptions, claimed: AtomicOutput?) throws -> Sidecar {
+    /// `claimed`, `claimedSidecar`: the output and its sidecar already claimed by batch conversion
+    /// (`AtomicOutput(claiming:)`).
+    static func run(_ o: ConvertOptions, claimed: AtomicOutput?, claimedSidecar: AtomicOutput? = nil) throws -> Sidecar {
         guard let format = o.format ?? ValueFormat(path: o.output) else {
             throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ValueFormat.extensionsText)
         }
@@ -86,7 +90,7 @@ public enum Converter {
         let out = try claimed ?? AtomicOutput(path: o.output, force: o.force, inputs: [o.input])
         let logQOut = try o.logQPath.map { try AtomicOutput(path: $0, force: o.force, inputs: [o.input]) }
         let sidecarTarget = o.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: o.output))
-        let sidecarOut = try sidecarTarget.map { (p) throws in
+        let sidecarOut = try claimedSidecar ?? sidecarTarget.map { (p) throws in
             try AtomicOutput(path: p, force: o.force, inputs: [o.input])
         }
         // the default stream is the source's SHA-256, needed before the first draw; a given name
@@ -124,7 +128,7 @@ public enum Converter {
         }
         try writer.close()
         let sidecar = Sidecar(
-            source: .init(path: o.input, sha256: try knownSHA256 ?? hasher!.value(), container: info.container.rawValue,
+            source: .init(path: o.recordedSourcePath ?? o.input, sha256: try knownSHA256 ?? hasher!.value(), container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],

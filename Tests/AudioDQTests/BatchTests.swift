@@ -197,6 +197,69 @@ import Testing
         #expect(manifest.contains("claimed by another run"))
     }
 
+    /// In batch mode a sidecar's `source.path` is the path relative to the corpus root: runs given
+    /// the corpus as a relative or an absolute path, from different folders, and shards run from
+    /// different folders, write the same sidecars. A single file keeps the path as given.
+    @Test func sidecarsRecordTheRelativeSourcePathInBatchMode() throws {
+        let dir = try TempDir()
+        _ = try corpus(dir, copies: 1)
+        try FileManager.default.createDirectory(atPath: dir.file("sub"), withIntermediateDirectories: true)
+        #expect(try CLI.run(["convert", "in", "rel", "-q"], cwd: dir.path).status == 0)
+        #expect(try CLI.run(["convert", dir.file("in") + "/", dir.file("abs"), "-q"], cwd: "/").status == 0)
+        #expect(try CLI.run(["convert", "./in", "shards", "--shard", "0/2", "-q"], cwd: dir.path).status == 0)
+        #expect(try CLI.run(["convert", "../in", "../shards", "--shard", "1/2", "-q"], cwd: dir.file("sub")).status == 0)
+        func sidecars(_ root: String) throws -> [String: Data] {
+            var out: [String: Data] = [:]
+            for rel in FileManager.default.enumerator(atPath: root)!.compactMap({ $0 as? String }) where rel.hasSuffix(".f32.json") {
+                out[rel] = try bytes(root + "/" + rel)
+            }
+            return out
+        }
+        let rel = try sidecars(dir.file("rel"))
+        #expect(rel.count == 8)
+        #expect(try sidecars(dir.file("abs")) == rel)
+        #expect(try sidecars(dir.file("shards")) == rel)
+        #expect(try Sidecar.load(path: dir.file("abs/b/c/0-stereo.f32.json")).source.path == "b/c/0-stereo.wav")
+        #expect(try CLI.run(["convert", "in/a/0-speech.wav", "one.f32", "-q"], cwd: dir.path).status == 0)
+        #expect(try Sidecar.load(path: dir.file("one.f32.json")).source.path == "in/a/0-speech.wav")
+    }
+
+    /// A run killed on another host while writing a sidecar or the manifest leaves temporary
+    /// files that a re-run here removes, because those temporary files are locked claims like the
+    /// data's, not names with a PID and a host tag that only their own host may judge. "Another
+    /// host": the run has its own UTS namespace and host name. It is killed by SIGXFSZ: a file-size
+    /// limit that lets the 64-byte outputs through and stops the sidecar (about 850 bytes; limit
+    /// 600) or, with 8 files, the manifest (over 1,700 bytes; limit 1,200).
+    @Test(arguments: [(1, 600, ".json."), (8, 1200, "manifest-all")])
+    func leftoversOfARunKilledOnAnotherHostAreCleaned(files: Int, limit: Int, leftover: String) throws {
+        let dir = try TempDir()
+        let input = dir.file("in")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        for i in 0..<files { try tinyWav(frames: 16).write(to: URL(fileURLWithPath: input + "/tiny\(i).wav")) }
+        let out = dir.file("out")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["--uts", "/bin/sh", "-c", "hostname other-pod && exec prlimit --fsize=\(limit) \"$@\"", "sh",
+                       CLI.binary, "convert", input, out, "--jobs", "1", "-q"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGXFSZ,
+                     "needs root (unshare --uts) and prlimit: exit \(p.terminationStatus)")
+        let leftovers = { FileManager.default.enumerator(atPath: out)!.compactMap { $0 as? String }
+            .filter { AtomicOutput.isLeftover(($0 as NSString).lastPathComponent) } }
+        try #require(leftovers().contains { $0.contains(leftover) }, "no \(leftover) leftover: \(leftovers())")
+        let r = try CLI.run(["convert", input, out, "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(leftovers().isEmpty, "\(leftovers())")
+        #expect(try CLI.run(["convert", input, dir.file("clean"), "-q"]).status == 0)
+        for i in 0..<files {
+            for name in ["tiny\(i).f32", "tiny\(i).f32.json"] {
+                #expect(try bytes(out + "/" + name) == bytes(dir.file("clean/" + name)))
+            }
+        }
+    }
+
     /// The claim of the batch form: one holder at a time; a lock dies with its holder, and a
     /// committed claim leaves nothing but the output.
     @Test func claimsExcludeEachOtherAndLeaveOnlyTheOutput() throws {
@@ -347,4 +410,17 @@ import Testing
         let leftovers = FileManager.default.enumerator(atPath: mnt)!.compactMap { $0 as? String }.filter { $0.contains(AtomicOutput.tempMarker) }
         #expect(leftovers.isEmpty)
     }
+}
+
+/// A 16-bit mono 8 kHz WAV of `frames` samples (a ramp).
+func tinyWav(frames: Int) -> Data {
+    var d = Data()
+    func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { d.append(contentsOf: $0) } }
+    func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { d.append(contentsOf: $0) } }
+    d.append(contentsOf: Array("RIFF".utf8)); u32(36 + 2 * frames)
+    d.append(contentsOf: Array("WAVEfmt ".utf8)); u32(16)
+    u16(1); u16(1); u32(8000); u32(16000); u16(2); u16(16)
+    d.append(contentsOf: Array("data".utf8)); u32(2 * frames)
+    for i in 0..<frames { u16((i * 1000) & 0xFFFF) }
+    return d
 }
