@@ -36,7 +36,7 @@ import Testing
         // Every central difference there equals 0.5: the old harness passed 0.5 and failed 0.
         let box = Box([0])
         let ok = GradientCheck().run([GradientCheck.probe("x", box, analytic: [0])]) { Self.reluLoss(box) }
-        #expect(ok.checked == 1 && ok.shrunk == 1 && ok.failures.isEmpty, "\(ok)")
+        #expect(ok.checked == 1 && ok.adapted == 1 && ok.failures.isEmpty, "\(ok)")
         let half = GradientCheck().run([GradientCheck.probe("x", box, analytic: [0.5])]) { Self.reluLoss(box) }
         #expect(half.failures.count == 1)
     }
@@ -47,20 +47,20 @@ import Testing
         let check = GradientCheck()
         let box = Box([check.step / 32])
         let r = check.run([GradientCheck.probe("x", box, analytic: [1])]) { Self.reluLoss(box) }
-        #expect(r.checked == 1 && r.shrunk == 1 && r.skipped == 0 && r.failures.isEmpty, "\(r)")
+        #expect(r.checked == 1 && r.adapted == 1 && r.skipped == 0 && r.failures.isEmpty, "\(r)")
         #expect(r.kinks.first?.contains("one-sided") == true)
         // and a wrong gradient there is a failure, not a skip
         let wrong = check.run([GradientCheck.probe("x", box, analytic: [0])]) { Self.reluLoss(box) }
         #expect(wrong.checked == 1 && wrong.failures.count == 1 && wrong.skipped == 0)
     }
 
-    @Test func kinkWithinTheStepShrinksTheCentralDifference() {
-        // Kink at 0.7 step from x: the step-wide central difference straddles it, step/2 does not.
+    @Test func kinksWithinTheWideStepsFallBackToTheBaseStep() {
+        // Kinks 1.5 step either side of x: the wide stencils straddle one; central at step does not.
         let check = GradientCheck()
-        let box = Box([0.7 * check.step])
-        let r = check.run([GradientCheck.probe("x", box, analytic: [1])]) { Self.reluLoss(box) }
-        #expect(r.checked == 1 && r.shrunk == 1 && r.failures.isEmpty)
-        #expect(r.kinks.first?.contains("central, step \(check.step / 2)") == true, "\(r.kinks)")
+        let box = Box([0])
+        let r = check.run([GradientCheck.probe("x", box, analytic: [1])]) { Self.twoKinkLoss(box, s: 1.5 * check.step) }
+        #expect(r.checked == 1 && r.adapted == 1 && r.oneSided == 0 && r.failures.isEmpty)
+        #expect(r.kinks.first?.contains("central, step \(check.step)") == true, "\(r.kinks)")
     }
 
     @Test func conv1dRecordsItsPreActivationsOnlyWhenMonitored() throws {

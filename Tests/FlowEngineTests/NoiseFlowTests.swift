@@ -5,28 +5,44 @@ import Testing
 /// The variational dequantizer: layout, log q against a brute-force Jacobian, the exact-uniform
 /// start with a logistic base, inversion of its couplings, and finite-difference gradients.
 @Suite struct NoiseFlowTests {
-    static func randomize(_ f: NoiseFlow) {
+    /// Random (non-zero) last layers, so the couplings are not the identity.
+    static func randomize(_ f: NoiseFlow, seed: UInt64 = 0) {
         for (i, c) in f.couplings.enumerated() {
-            c.convs[3].weight.value = randomArray(c.convs[3].weight.count, seed: 300 + UInt64(i), scale: 0.3)
-            c.convs[3].bias.value = randomArray(2, seed: 400 + UInt64(i), scale: 0.3)
+            c.convs[3].weight.value = randomArray(c.convs[3].weight.count, seed: 300 &+ seed &+ UInt64(i), scale: 0.3)
+            c.convs[3].bias.value = randomArray(2, seed: 400 &+ seed &+ UInt64(i), scale: 0.3)
         }
     }
 
-    /// Checks every parameter's gradient of L = wu·u + wl·log q against central differences;
-    /// returns the number of entries checked.
-    static func checkGradients(_ f: NoiseFlow, batch B: Int, length T: Int, epsSeed: UInt64, weightSeed: UInt64,
-                               logqWeights wl: [Float], maxPerProbe: Int) throws -> Int {
+    /// The code-steps flow of `codeStepsConditionQ` (K = 16), its first layers' weights random.
+    static func codeStepsFlow(seed: UInt64, firstLayerSeed: UInt64, lastLayerSeed: UInt64 = 0) throws -> NoiseFlow {
+        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic, codeSteps: 8), seed: seed)
+        randomize(f, seed: lastLayerSeed)
+        for cp in f.couplings { cp.convs[0].weight.value = randomArray(cp.convs[0].weight.count, seed: firstLayerSeed, scale: 0.6) }
+        return f
+    }
+
+    /// Gradient check of every parameter for L = wu·u + wl·log q, wu and eps from their seeds.
+    static func gradientResult(_ f: NoiseFlow, batch B: Int, length T: Int, epsSeed: UInt64, weightSeed: UInt64,
+                               logqWeights wl: [Float], maxPerProbe: Int, checkSeed: UInt64 = 99) throws -> GradientCheck.Result {
         let c = condition(batch: B, length: T)
         let eps = randomArray(B * T, seed: epsSeed, scale: 0.8)
         let wu = randomArray(B * T, seed: weightSeed)
         f.zeroGradients()
         _ = try f.forward(eps: eps, condition: c, batch: B)
         try f.backward(dU: wu, dLogq: wl)
-        let r = try GradientCheck(step: 1e-3, maxPerProbe: maxPerProbe).run(f.parameters.map(GradientCheck.probe)) {
+        return try GradientCheck(maxPerProbe: maxPerProbe, seed: checkSeed).run(f.parameters.map(GradientCheck.probe)) {
             let (u, lq) = try f.forward(eps: eps, condition: c, batch: B)
             return dot(wu, u) + dot(wl, lq)
         }
+    }
+
+    /// `gradientResult` with its expectations, and a backward after the check consumes its last
+    /// forward; returns the number of entries checked.
+    static func checkGradients(_ f: NoiseFlow, batch B: Int, length T: Int, epsSeed: UInt64, weightSeed: UInt64,
+                               logqWeights wl: [Float], maxPerProbe: Int) throws -> Int {
+        let r = try gradientResult(f, batch: B, length: T, epsSeed: epsSeed, weightSeed: weightSeed, logqWeights: wl, maxPerProbe: maxPerProbe)
         r.expectClean()
+        let wu = randomArray(B * T, seed: weightSeed)
         // consumes the last forward of the check; a second backward has no forward
         try f.backward(dU: wu, dLogq: wl)
         #expect(throws: FlowEngineError.backwardWithoutForward("NoiseFlow")) { try f.backward(dU: wu, dLogq: wl) }
@@ -132,11 +148,9 @@ import Testing
     /// log q still matches the brute-force Jacobian, and the gradients pass the harness.
     @Test func codeStepsConditionQ() throws {
         let K = 16
-        let f = try NoiseFlow(configuration: .init(layers: 4, hidden: 5, base: .standardLogistic, codeSteps: K / 2), seed: 21)
+        let f = try Self.codeStepsFlow(seed: 21, firstLayerSeed: 31)
         #expect(f.couplings.allSatisfy { $0.conditionChannels == 4 && $0.convs[0].inChannels == 5 })
-        #expect(f.architecture["codeSteps"] == 8 && f.configuration.receptiveField == 57)
-        Self.randomize(f)
-        for cp in f.couplings { cp.convs[0].weight.value = randomArray(cp.convs[0].weight.count, seed: 31, scale: 0.6) }
+        #expect(f.architecture["codeSteps"] == K / 2 && f.configuration.receptiveField == 57)
         let T = 16
         let c = Self.condition(batch: 1, length: T)
         let eps = randomArray(T, seed: 22, scale: 0.8)

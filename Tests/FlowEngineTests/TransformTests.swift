@@ -20,19 +20,25 @@ import Testing
         let brute = try bruteForceLogAbsDet(x1) { try t.forward($0, shape: one).y }
         #expect(abs(brute - Double(ld1[0])) < 2e-3 * max(1, abs(brute)), "logDet \(ld1[0]) vs brute-force \(brute)")
 
-        // 3. Gradients of L = sum w * y + sum wl * logDet.
-        let w = randomArray(shape.count, seed: 31)
-        let wl = randomArray(shape.batch, seed: 32)
+        // 3. Gradients.
+        try gradientResult(t, shape: shape, x: x0, fdStep: fdStep).expectClean()
+    }
+
+    /// Gradient check of parameters and input for L = sum w * y + sum wl * logDet, w and wl from
+    /// `weightSeed` and `weightSeed + 1`.
+    static func gradientResult(_ t: InvertibleTransform, shape: Shape, x x0: [Float], fdStep: Float, weightSeed: UInt64 = 31,
+                               checkSeed: UInt64 = 99) throws -> GradientCheck.Result {
+        let w = randomArray(shape.count, seed: weightSeed)
+        let wl = randomArray(shape.batch, seed: weightSeed &+ 1)
         for p in t.parameters { p.zeroGradient() }
         let (y2, _) = try t.forward(x0, shape: shape)
         let dx = try t.backward(x: x0, y: y2, dy: w, dLogDet: wl, shape: shape)
         let xb = Box(x0)
         let probes = t.parameters.map(GradientCheck.probe) + [GradientCheck.probe("x", xb, analytic: dx)]
-        let r = try GradientCheck(step: fdStep).run(probes) {
+        return try GradientCheck(step: fdStep, seed: checkSeed).run(probes) {
             let (yy, l) = try t.forward(xb.values, shape: shape)
             return dot(w, yy) + dot(wl, l)
         }
-        r.expectClean()
     }
 
     @Test func actNormInitAndChecks() throws {

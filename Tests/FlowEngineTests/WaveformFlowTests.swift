@@ -8,13 +8,28 @@ import Testing
     static let small = WaveformFlow.Configuration(squeeze: 4, steps: 2, hidden: 6, kernelSize: 3)
 
     /// A small flow with non-trivial couplings (the zero-init last layers randomised).
-    static func makeSmall(seed: UInt64 = 11) throws -> WaveformFlow {
+    static func makeSmall(seed: UInt64 = 11, layerSeed: UInt64 = 0) throws -> WaveformFlow {
         let f = try WaveformFlow(configuration: small, seed: seed)
         for (i, c) in f.couplings.enumerated() {
-            c.conv3.weight.value = randomArray(c.conv3.weight.count, seed: 100 + UInt64(i), scale: 0.3)
-            c.conv3.bias.value = randomArray(c.conv3.bias.count, seed: 200 + UInt64(i), scale: 0.3)
+            c.conv3.weight.value = randomArray(c.conv3.weight.count, seed: 100 &+ layerSeed &+ UInt64(i), scale: 0.3)
+            c.conv3.bias.value = randomArray(c.conv3.bias.count, seed: 200 &+ layerSeed &+ UInt64(i), scale: 0.3)
         }
         return f
+    }
+
+    /// Gradient check of every parameter and the input for L = wl · log p(v), v from `inputSeed`
+    /// (after one forward for the ActNorm data init).
+    static func gradientResult(_ f: WaveformFlow, batch B: Int, length T: Int, inputSeed: UInt64, logpWeights wl: [Float],
+                               checkSeed: UInt64 = 99) throws -> GradientCheck.Result {
+        let vb = Box(randomArray(B * T, seed: inputSeed, scale: 0.5))
+        _ = try f.forward(vb.values, batch: B)   // ActNorm data init happens here
+        f.zeroGradients()
+        _ = try f.forward(vb.values, batch: B)
+        let dv = try f.backward(dLogp: wl)
+        let probes = f.parameters.map(GradientCheck.probe) + [GradientCheck.probe("v", vb, analytic: dv)]
+        return try GradientCheck(maxPerProbe: 6, seed: checkSeed).run(probes) {
+            dot(wl, try f.forward(vb.values, batch: B))
+        }
     }
 
     @Test func defaultArchitectureMatchesReference() throws {
@@ -58,18 +73,7 @@ import Testing
     }
 
     @Test func gradientsOfParametersAndInput() throws {
-        let f = try Self.makeSmall()
-        let B = 2, T = 16
-        let vb = Box(randomArray(B * T, seed: 4, scale: 0.5))
-        let wl: [Float] = [0.7, -1.3]
-        _ = try f.forward(vb.values, batch: B)   // ActNorm data init happens here
-        f.zeroGradients()
-        _ = try f.forward(vb.values, batch: B)
-        let dv = try f.backward(dLogp: wl)
-        let probes = f.parameters.map(GradientCheck.probe) + [GradientCheck.probe("v", vb, analytic: dv)]
-        let r = try GradientCheck(step: 1e-3, maxPerProbe: 6).run(probes) {
-            dot(wl, try f.forward(vb.values, batch: B))
-        }
+        let r = try Self.gradientResult(Self.makeSmall(), batch: 2, length: 16, inputSeed: 4, logpWeights: [0.7, -1.3])
         r.expectClean()
         #expect(r.checked > 60)
     }
