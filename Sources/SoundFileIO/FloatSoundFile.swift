@@ -1,7 +1,8 @@
 import CSndFile
 
 /// Floating-point WAV files for dequantized audio: 32-bit or 64-bit IEEE float, written and read
-/// as is (libsndfile does not scale float data in float files).
+/// as is (libsndfile does not scale float data in float files). Written files hold no PEAK chunk
+/// (its timestamp would make the bytes depend on the time of writing).
 public final class FloatSoundFile {
     public enum Precision: Sendable { case float32, float64 }
 
@@ -30,7 +31,11 @@ public final class FloatSoundFile {
             return .failure(.cannotCreate(path: path, reason: String(cString: sf_strerror(nil))))
         }
         switch opened {
-        case .success(let h): handle = h
+        case .success(let h):
+            // No PEAK chunk: it carries the time of writing, so the same seed would give other
+            // bytes a second later. The chunk is optional (readers take the peak from the data).
+            sf_command(h, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
+            handle = h
         case .failure(let e): throw e
         }
     }

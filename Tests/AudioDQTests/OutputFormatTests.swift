@@ -56,6 +56,28 @@ import Testing
         #expect(v.min()! >= -1 && v.max()! < 1 && v.min()! < 0)
     }
 
+    /// libsndfile adds a PEAK chunk holding the time of writing to float WAVs by default, so the
+    /// same seed gave other bytes a second later: the chunk list must hold nothing time-dependent.
+    @Test func wavOutputHoldsNoTimestampedChunk() throws {
+        let dir = try TempDir()
+        for (i, name) in ["f.wav", "d.wav"].enumerated() {
+            var o = ConvertOptions(input: fixture(i == 0 ? "speech.wav" : "speech-s24.wav"), output: dir.file(name))
+            o.seed = 3
+            try Converter.run(o)
+            let b = [UInt8](try bytes(dir.file(name)))
+            #expect(String(decoding: b[0..<4], as: UTF8.self) == "RIFF" && String(decoding: b[8..<12], as: UTF8.self) == "WAVE")
+            var ids: [String] = [], at = 12
+            while at + 8 <= b.count {
+                ids.append(String(decoding: b[at..<(at + 4)], as: UTF8.self))
+                let size = Int(b[at + 4]) | Int(b[at + 5]) << 8 | Int(b[at + 6]) << 16 | Int(b[at + 7]) << 24
+                at += 8 + size + (size & 1)
+            }
+            #expect(at == b.count, "\(name): chunks do not tile the file")
+            #expect(!ids.contains("PEAK"), "\(name): chunks \(ids)")
+            #expect(ids.contains("fmt ") && ids.last == "data", "\(name): chunks \(ids)")
+        }
+    }
+
     @Test func sidecarDescribesTheOutput() throws {
         let dir = try TempDir()
         var o = ConvertOptions(input: fixture("speech.wav"), output: dir.file("o.f32"))
