@@ -7,6 +7,8 @@ import DiscreteAudio
 /// Schema `audiodq.sidecar/1`. Decode rule: `dequantization.decode`, with K = `source.binCount`.
 public struct Sidecar: Codable, Sendable, Equatable {
     public struct Source: Codable, Sendable, Equatable {
+        /// As given for a single conversion; in batch mode relative to the input root (the
+        /// manifest's `relative`), so it does not depend on the working folder.
         public var path: String
         public var sha256: String
         public var container: String
