@@ -303,10 +303,12 @@ import Testing
         return (p.terminationStatus, String(decoding: e, as: UTF8.self))
     }
 
-    /// An offset contiguous array (3-6) produces the same tree as one unsharded run.
+    /// An offset contiguous array (3-6) produces the same tree as one unsharded run, 24-bit files
+    /// (f64 under the default format) included.
     @Test func slurmArrayScriptCoversTheCorpus() throws {
         let dir = try TempDir()
         let input = try BatchTests().corpus(dir, copies: 1)
+        try FileManager.default.copyItem(atPath: fixture("speech-s24.wav"), toPath: input + "/a/s24.wav")
         #expect(try CLI.run(["convert", input, dir.file("whole"), "-q", "--seed", "2"]).status == 0)
         for task in 3...6 {
             let r = try runTask(task, of: Array(3...6), input: input, output: dir.file("array"))
@@ -314,6 +316,7 @@ import Testing
         }
         let t = BatchTests()
         #expect(try t.treeBytes(dir.file("array")) == t.treeBytes(dir.file("whole")))
+        #expect(try bytes(dir.file("array/a/s24.f64")) == bytes(dir.file("whole/a/s24.f64")))
         #expect(FileManager.default.fileExists(atPath: dir.file("array/manifest-3-of-4.jsonl")))
     }
 
