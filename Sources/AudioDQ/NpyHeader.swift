@@ -28,8 +28,14 @@ public struct NpyHeader: Equatable, Sendable {
         return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(len & 0xFF), UInt8(len >> 8)] + Array(dict.utf8)
     }
 
-    /// Parses the first bytes of a file (at least 12; pass up to 64 KiB). Accepts little-endian
-    /// float32/float64, C order, 1-D or 2-D shapes.
+    /// Longest header text accepted (the dict literal and its padding), in bytes.
+    public static let maxHeaderLength = 65536
+    /// Bytes that always hold a whole acceptable header: the 12-byte prefix of version 2.0/3.0
+    /// plus `maxHeaderLength`. Readers pass this many (or the whole file, when shorter) to `parse`.
+    public static let maxPrefixBytes = 12 + maxHeaderLength
+
+    /// Parses the first bytes of a file (at least 12; up to `maxPrefixBytes`). Accepts
+    /// little-endian float32/float64, C order, 1-D or 2-D shapes.
     public static func parse(_ b: [UInt8], path: String) throws -> NpyHeader {
         guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else {
             throw AudioDQError.malformed(path: path, reason: "not a .npy file (bad magic)")
@@ -44,7 +50,7 @@ public struct NpyHeader: Equatable, Sendable {
             start = 12
         default: throw AudioDQError.malformed(path: path, reason: ".npy version \(major) not supported")
         }
-        guard len <= 65536, start + len <= b.count else {
+        guard len <= maxHeaderLength, start + len <= b.count else {
             throw AudioDQError.malformed(path: path, reason: "truncated or oversized .npy header")
         }
         let text = String(decoding: b[start..<(start + len)], as: UTF8.self)

@@ -42,7 +42,7 @@ public final class ValueReader {
             fd = f
         case .npy:
             let f = try FileDescriptor(reading: path)
-            var head = [UInt8](repeating: 0, count: 4096)
+            var head = [UInt8](repeating: 0, count: NpyHeader.maxPrefixBytes)
             let got = try head.withUnsafeMutableBytes { (p) throws in try f.read(into: p) }
             head.removeLast(head.count - got)
             let h = try NpyHeader.parse(head, path: path)

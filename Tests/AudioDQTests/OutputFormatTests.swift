@@ -45,6 +45,31 @@ import Testing
         #expect(m.shape == [33978])
     }
 
+    /// A version 1.0 header may be longer than NumPy writes it (spaces before the newline, up to
+    /// the u16 length): a header padded to 5 KiB, past the first 4 KiB of the file, still parses,
+    /// and `restore` gives back the exact source codes.
+    @Test func npyHeaderLongerThanFourKiBRestores() throws {
+        let dir = try TempDir()
+        try Converter.run(ConvertOptions(input: fixture("stereo.wav"), output: dir.file("s.npy")))
+        let d = try bytes(dir.file("s.npy"))
+        let h = try NpyHeader.parse([UInt8](d.prefix(256)), path: "s.npy")
+        var dict = String(decoding: d[10..<h.dataOffset], as: UTF8.self)
+        while dict.last == " " || dict.last == "\n" { dict.removeLast() }
+        let total = 80 * 64   // data offset 5120, 64-aligned as NumPy wants
+        dict += String(repeating: " ", count: total - 10 - dict.utf8.count - 1) + "\n"
+        let len = dict.utf8.count
+        var padded = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(len & 0xFF), UInt8(len >> 8)])
+        padded += Data(dict.utf8)
+        #expect(padded.count == total)
+        padded += d.dropFirst(h.dataOffset)
+        try padded.write(to: URL(fileURLWithPath: dir.file("long.npy")))
+        try FileManager.default.copyItem(atPath: dir.file("s.npy.json"), toPath: dir.file("long.npy.json"))
+        let r = try ValueReader(path: dir.file("long.npy"))
+        #expect(r.count == 33978 * 2 && r.channels == 2)
+        try Restorer.run(RestoreOptions(input: dir.file("long.npy"), output: dir.file("back.wav")))
+        #expect(try readBins(dir.file("back.wav")).bins == readBins(fixture("stereo.wav")).bins)
+    }
+
     @Test func wavOutputIsSymmetricFloatByDefault() throws {
         let dir = try TempDir()
         let sc = try Converter.run(ConvertOptions(input: fixture("speech.wav"), output: dir.file("s.wav")))
