@@ -19,12 +19,14 @@ enum HeaderCheck {
         var unknownLength: Bool
     }
 
-    static func verify(path: String, container: AudioContainer) throws(SoundFileError) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return }  // libsndfile opened it; nothing more to check here
-        defer { close(fd) }
+    /// Checks the file open on `fd` (the descriptor libsndfile reads, so the bytes checked are
+    /// the bytes read; `pread` leaves its offset alone). `path` names the file in errors. A
+    /// descriptor that cannot be examined is an error, never a skipped check.
+    static func verify(fd: Int32, path: String, container: AudioContainer) throws(SoundFileError) {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return }
+        guard fstat(fd, &st) == 0 else {
+            throw .readFailed(path: path, reason: "cannot check the header against the file size: \(String(cString: strerror(errno)))")
+        }
         let size = Int64(st.st_size)
         let chunk: DataChunk?
         switch container {

@@ -84,7 +84,7 @@ public final class SoundFileReader {
             guard sfinfo.samplerate > 0 else {
                 throw SoundFileError.inconsistentHeader(path: path, detail: "sample rate \(sfinfo.samplerate)")
             }
-            try HeaderCheck.verify(path: path, container: container)
+            try HeaderCheck.verify(fd: fd, path: path, container: container)
             if let raw, (st.st_mode & S_IFMT) == S_IFREG {
                 // libsndfile drops a trailing partial frame of headerless data without a word
                 let frameBytes = Int64(raw.channels * raw.encoding.bits / 8)

@@ -160,3 +160,25 @@ import Testing
         #expect(bad.status == 1 && bad.stdout.contains("G.711 mu-law") && bad.stderr.contains("/nonexistent.wav"))
     }
 }
+
+/// The CLI tests run the package's own build of `audiodq`, never another one.
+@Suite struct CLIBinaryTests {
+    @Test func onlyTheBinaryNextToTheTestBundleIsUsed() throws {
+        let dir = try TempDir()
+        let products = dir.file("build/debug")
+        try FileManager.default.createDirectory(atPath: products + "/nested", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: products + "/audiodq", contents: Data("#!/bin/sh\n".utf8),
+                                               attributes: [.posixPermissions: 0o755]))
+        #expect(try CLI.locate(testBundle: products + "/PackageTests.xctest") == products + "/audiodq")
+        // an audiodq in a parent folder is some other build
+        #expect(throws: CLI.BinaryMissing.self) { try CLI.locate(testBundle: products + "/nested/PackageTests.xctest") }
+        // nothing built: an error naming the expected path, no fallback to PATH
+        #expect { try CLI.locate(testBundle: dir.file("empty/PackageTests.xctest")) } throws: { error in
+            "\(error)".contains(dir.file("empty/audiodq"))
+        }
+        // and the tests themselves use the package's build
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        #expect(CLI.binary == CLI.expectedPath(testBundle: bundle))
+        #expect(FileManager.default.isExecutableFile(atPath: CLI.binary))
+    }
+}

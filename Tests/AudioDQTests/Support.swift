@@ -31,16 +31,32 @@ struct CLI {
         var stdoutData: Data
     }
 
+    /// The package's own `audiodq`, next to the test bundle: SwiftPM puts both in
+    /// .build/<triple>/<config>/. When it is missing the test records an issue saying so and
+    /// gets a path that does not exist (so `run` throws); there is no fallback to another
+    /// `audiodq` (on PATH or in a parent folder), which would test some other build.
     static var binary: String {
-        // The test bundle sits next to the products: .build/<config>/audiodqPackageTests.xctest
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = bundle.deletingLastPathComponent()
-        while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("audiodq").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        do { return try locate(testBundle: bundle) } catch {
+            Issue.record("\(error)")
+            return expectedPath(testBundle: bundle)
         }
-        return "audiodq"
+    }
+
+    struct BinaryMissing: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "the package's audiodq is not built at \(path) (run swift build --build-tests)" }
+    }
+
+    static func expectedPath(testBundle: String) -> String {
+        URL(fileURLWithPath: testBundle).deletingLastPathComponent().appendingPathComponent("audiodq").path
+    }
+
+    /// `audiodq` in the folder of `testBundle`, or `BinaryMissing`.
+    static func locate(testBundle: String) throws -> String {
+        let candidate = expectedPath(testBundle: testBundle)
+        guard FileManager.default.isExecutableFile(atPath: candidate) else { throw BinaryMissing(path: candidate) }
+        return candidate
     }
 
     @discardableResult

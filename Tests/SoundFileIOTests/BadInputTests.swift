@@ -66,6 +66,24 @@ import DiscreteAudio
         #expect(path == p && detail.contains("truncated"))
     }
 
+    /// The header check runs on the descriptor libsndfile reads; one it cannot examine is an
+    /// error naming the file (it used to re-open the path and pass silently when that failed).
+    @Test func headerCheckThatCannotRunIsAnError() throws {
+        let b = try speechBytes()
+        let p = try file("short-fd.wav", Array(b.prefix(b.count - 1000)))
+        let fd = Glibc.open(p, O_RDONLY)
+        #expect(fd >= 0)
+        #expect(throws: SoundFileError.self) { try HeaderCheck.verify(fd: fd, path: p, container: .wav) }
+        Glibc.close(fd)
+        do {
+            try HeaderCheck.verify(fd: -1, path: p, container: .wav)   // not a descriptor: fstat fails
+            Issue.record("a closed descriptor passed the header check")
+        } catch {
+            guard case .readFailed(let path, let reason) = error else { Issue.record("\(error)"); return }
+            #expect(path == p && reason.contains("cannot check the header"))
+        }
+    }
+
     @Test func zeroDeclaredDataWithAudioIsRefused() throws {
         var b = try speechBytes()
         // find the data chunk and zero its size
