@@ -30,6 +30,8 @@ public enum TrainingEvent: Sendable {
 
 public enum Training {
     /// Set from a SIGINT handler: the loop saves a checkpoint and returns at the next step.
+    /// Touch it before installing the handler (a static is initialised lazily on first access,
+    /// which a signal handler must not trigger); the handler then only stores to it.
     public static let interrupted = Atomic<Bool>(false)
 
     public struct Summary: Sendable {

@@ -141,6 +141,10 @@ struct Train: ParsableCommand {
         o.logPath = log
         o.resume = resume
         o.force = force
+        // Swift initialises a static lazily, on first access (swift_once, which may take a lock):
+        // touch the flag here so the handler only ever does a lock-free atomic store to storage
+        // that already exists (async-signal-safe), never runs an initialiser.
+        Training.interrupted.store(false, ordering: .relaxed)
         signal(SIGINT) { _ in Training.interrupted.store(true, ordering: .relaxed) }
         // a parent may have started us with SIGINT blocked (the mask is inherited): unblock it
         var set = sigset_t()
