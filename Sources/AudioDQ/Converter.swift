@@ -136,7 +136,7 @@ public enum Converter {
             dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
                                   streamName: streamName,
                                   streamSource: o.streamName == nil ? Sidecar.streamFromSourceSHA256 : nil,
-                                  generator: "wyrand-counter",
+                                  generator: "wyrand-counter", uVariant: Sidecar.uVariant(method: o.method, dtype: type),
                                   encode: range.encodeFormula, decode: range.decodeFormula,
                                   model: o.modelPath, logQTotalNats: logQTotal))
         if let sidecarOut { try sidecar.write(to: sidecarOut) }

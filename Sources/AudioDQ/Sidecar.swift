@@ -42,6 +42,11 @@ public struct Sidecar: Codable, Sendable, Equatable {
         /// written before this field existed.
         public var streamSource: String? = nil
         public var generator: String
+        /// How u is formed from the generator's bits, which with `generator`, the seed and the
+        /// stream fixes every output byte: `uVariantFloat32` (uniform noise into float32),
+        /// `uVariantFloat64` (uniform into float64) or `uVariantLearned` (variational). Absent in
+        /// sidecars written before this field existed (their u followed the dtype the same way).
+        public var uVariant: String? = nil
         public var encode: String
         public var decode: String
         /// Variational only: the model file and the total log q(u|x) in nats over all samples.
@@ -55,6 +60,22 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var source: Source
     public var output: Output
     public var dequantization: Dequantization
+
+    /// `dequantization.uVariant` of uniform float32 output: two samples per 64-bit draw,
+    /// u = (half >> 8)·2⁻²⁴ with half the low (even i) or high (odd i) 32 bits of bits(i >> 1),
+    /// placed in float32 arithmetic.
+    public static let uVariantFloat32 = "float32-24bit"
+    /// `dequantization.uVariant` of uniform float64 output: u = (bits(i) >> 11)·2⁻⁵³, placed in
+    /// Double.
+    public static let uVariantFloat64 = "float64-53bit"
+    /// `dequantization.uVariant` of variational output: u is q(u|x)'s float32 output for noise
+    /// ε drawn from bits(i), placed in Double and rounded once to the dtype.
+    public static let uVariantLearned = "learned-float32"
+
+    /// The `uVariant` of a conversion.
+    public static func uVariant(method: DequantMethod, dtype: ValueType) -> String {
+        method == .variational ? uVariantLearned : dtype == .float32 ? uVariantFloat32 : uVariantFloat64
+    }
 
     /// `dequantization.streamSource` of the default stream name, the source's SHA-256.
     public static let streamFromSourceSHA256 = "source-sha256"

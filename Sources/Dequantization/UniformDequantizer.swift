@@ -2,10 +2,14 @@ import DiscreteAudio
 
 /// Uniform dequantization: y = scale · (x + offset + u), u ~ U[0, 1) from a counter-based generator.
 ///
-/// Sample i of a stream (interleaved index: frame · channels + channel) gets u_i = `CounterRNG.uniform(i)`.
-/// The value is formed in Double, (x + offset + u) · scale, then rounded to nearest in the output
-/// type. Rounding can land on the top of the bin, which would decode to x + 1: only those values
-/// are moved to the largest representable value below the top (the *top guard*). Every other value
+/// Sample i of a stream (interleaved index: frame · channels + channel), b = x + offset:
+/// - Float64 output: u_i = `CounterRNG.uniform(i)` (53 bits), y = RN((b + u) · scale) in Double
+///   (`place`);
+/// - Float32 output: u_i = `CounterRNG.uniform24(i)` · 2⁻²⁴ (24 bits, two samples per draw),
+///   s = RN(b + u) in float32 arithmetic, y = s · scale, exact as scale is a power of two
+///   (`placeFloatFast`, stated readably by `placeFloat`); no Double is involved.
+/// Rounding can land on the top of the bin, which would decode to x + 1: only those values are
+/// moved to the largest representable value below the top (the *top guard*). Every other value
 /// keeps its correctly rounded position, so the noise is uniform up to the output's float grid.
 /// Guaranteed: `range.bin(of: y, binCount: K) == x` for every written y, in both ranges and for
 /// Float and Double outputs (K ≤ 2^16 for Float: 24-bit codes need Double).

@@ -120,6 +120,49 @@ import Testing
         #expect(sc.output.sha256 == nil)   // output hashing is opt-in for single conversions
     }
 
+    /// The sidecar names the u variant, and with it (generator, seed, stream name, range, dtype)
+    /// the values are recomputed bit for bit from the source codes alone.
+    @Test func sidecarUVariantReproducesTheBytes() throws {
+        let dir = try TempDir()
+        let codes = try readBins(fixture("stereo.wav")).bins
+        for name in ["o.f32", "o.f64", "o.wav"] {
+            var o = ConvertOptions(input: fixture("stereo.wav"), output: dir.file(name))
+            o.seed = 77
+            if name == "o.wav" { o.dtype = .float64 }
+            try Converter.run(o)
+            let sc = try Sidecar.load(path: dir.file(name + ".json"))
+            let d = sc.dequantization
+            #expect(d.uVariant == (sc.output.dtype == .float32 ? "float32-24bit" : "float64-53bit"), "\(name)")
+            let rng = CounterRNG(key: NoiseKey(seed: d.seed, name: d.streamName))
+            let k = sc.source.binCount
+            let (offset, scale) = (d.range.offset(binCount: k), d.range.scale(binCount: k))
+            let r = try ValueReader(path: dir.file(name), channels: sc.source.channels)
+            var v = [Double](repeating: 0, count: r.count)
+            _ = try v.withUnsafeMutableBufferPointer { try r.read(into: $0) }
+            var same = 0
+            for i in 0..<codes.count {
+                let expected: Double
+                switch d.uVariant {
+                case "float32-24bit":
+                    expected = Double(UniformDequantizer.placeFloat(bin: Int32(codes[i]), u24: rng.uniform24(UInt64(i)),
+                                                                    offset: Int32(offset), scale: Float(scale)))
+                default:
+                    expected = UniformDequantizer.place(bin: Int(codes[i]), u: rng.uniform(UInt64(i)), offset: offset,
+                                                        scale: scale, as: Double.self)
+                }
+                if expected.bitPattern == v[i].bitPattern { same += 1 }
+            }
+            #expect(same == codes.count, "\(name): \(same) of \(codes.count)")
+        }
+        // sidecars written before the field decode as before
+        var json = try JSONSerialization.jsonObject(with: bytes(dir.file("o.f32.json"))) as! [String: Any]
+        var dq = json["dequantization"] as! [String: Any]
+        #expect(dq.removeValue(forKey: "uVariant") != nil)
+        json["dequantization"] = dq
+        let old = try JSONSerialization.data(withJSONObject: json)
+        #expect(try Sidecar.decode(old, path: "old.json").dequantization.uVariant == nil)
+    }
+
     @Test func outputHashOnRequestMatchesTheBytes() throws {
         let dir = try TempDir()
         for name in ["o.f32", "o.wav", "o.npy"] {

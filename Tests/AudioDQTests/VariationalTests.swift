@@ -30,6 +30,7 @@ import Testing
                 #expect(zip(v, source.bins).allSatisfy { rr.bin(of: $0, binCount: 256) == Int($1) })
                 let sc = try Sidecar.load(path: out + ".json")
                 #expect(sc.dequantization.method == "variational" && sc.dequantization.model == model)
+                #expect(sc.dequantization.uVariant == Sidecar.uVariantLearned)
                 let lq = try bytes(out + ".lq")
                 #expect(lq.count == source.bins.count * 4)
                 let total = lq.withUnsafeBytes { $0.bindMemory(to: Float.self).reduce(0.0) { $0 + Double($1) } }
