@@ -99,7 +99,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
     }
 
     /// Parses sidecar JSON; `path` only names the file in errors. Also checks the figures are
-    /// consistent (K = 2^bits of the encoding, positive rate and channels, non-negative frames).
+    /// consistent (K = 2^bits of the encoding, positive rate and channels, non-negative frames,
+    /// frames × channels × 8 bytes representable).
     public static func decode(_ data: Data, path: String) throws -> Sidecar {
         let sc: Sidecar
         do {
@@ -112,6 +113,12 @@ public struct Sidecar: Codable, Sendable, Equatable {
         }
         guard sc.source.sampleRate > 0, sc.source.channels > 0, sc.source.frames >= 0 else {
             throw AudioDQError.badSidecar(path: path, reason: "sample rate, channels and frames must be positive")
+        }
+        // frames × channels values of up to 8 bytes must be a size a file can have
+        let (values, o1) = sc.source.frames.multipliedReportingOverflow(by: sc.source.channels)
+        let (_, o2) = values.multipliedReportingOverflow(by: 8)
+        guard !o1, !o2 else {
+            throw AudioDQError.badSidecar(path: path, reason: "\(sc.source.frames) frames x \(sc.source.channels) channels is more values than a file can hold")
         }
         return sc
     }

@@ -83,6 +83,25 @@ public final class DequantModel {
         return try DequantModel(checkpoint: c, path: path)
     }
 
+    /// Largest architecture a model file may declare (and `train` may build): p's squeeze
+    /// (2 to 64), flow steps (1 to 64), hidden channels (1 to 4096), odd kernel (1 to 31); q's
+    /// coupling layers (1 to 64), hidden channels (1 to 4096), context levels (1 to 4).
+    public enum Limits {
+        public static let squeeze = 2...64
+        public static let flowSteps = 1...64
+        public static let hidden = 1...4096
+        public static let kernelSize = 1...31
+        public static let noiseLayers = 1...64
+        public static let contextLevels = 1...4
+        /// q's code-step scale: 0 (none) or K/2 ≤ 2^23.
+        public static let codeSteps = 0...(1 << 23)
+    }
+
+    /// Rebuilds a model from its checkpoint. Every architecture field is checked before anything
+    /// is allocated: its range (`Limits`), enum codes (method 0 uniform / 1 variational, noise.base
+    /// 0 gaussian / 1 logistic; any other value is an error, never a default), and the file must
+    /// hold at least the weights the architecture implies (p: steps·hidden²·kernelSize, q:
+    /// layers·2·hidden²·3 of the middle convolutions), so a small file cannot declare a huge net.
     public convenience init(checkpoint c: Checkpoint, path: String) throws {
         guard c.model == Self.modelName else { throw DequantizationError.notAModel(path: path, found: c.model) }
         let a = c.architecture
@@ -90,27 +109,54 @@ public final class DequantModel {
             guard let v = a[k] else { throw DequantizationError.notAModel(path: path, found: "header without \(k)") }
             return v
         }
-        let fcfg = WaveformFlow.Configuration(squeeze: try need("flow.squeeze"), steps: try need("flow.steps"),
-                                              hidden: try need("flow.hidden"), kernelSize: try need("flow.kernelSize"))
-        let method = try need("method")
+        func field(_ k: String, _ allowed: ClosedRange<Int>, default d: Int? = nil) throws -> Int {
+            let v = try d.map { a[k] ?? $0 } ?? need(k)
+            guard allowed.contains(v) else {
+                throw DequantizationError.badModelField(path: path, field: k, value: v,
+                                                        expected: "\(allowed.lowerBound) to \(allowed.upperBound)")
+            }
+            return v
+        }
+        func code(_ k: String, _ names: [String]) throws -> Int {
+            let v = try need(k)
+            guard names.indices.contains(v) else {
+                throw DequantizationError.badModelField(path: path, field: k, value: v,
+                                                        expected: names.enumerated().map { "\($0.offset) (\($0.element))" }.joined(separator: " or "))
+            }
+            return v
+        }
+        let fcfg = WaveformFlow.Configuration(squeeze: try field("flow.squeeze", Limits.squeeze),
+                                              steps: try field("flow.steps", Limits.flowSteps),
+                                              hidden: try field("flow.hidden", Limits.hidden),
+                                              kernelSize: try field("flow.kernelSize", Limits.kernelSize))
+        guard fcfg.kernelSize % 2 == 1 else {
+            throw DequantizationError.badModelField(path: path, field: "flow.kernelSize", value: fcfg.kernelSize, expected: "an odd number")
+        }
+        let method = try code("method", DequantMethod.allCases.map(\.rawValue))
         var ncfg: NoiseFlow.Configuration?
         if method == 1 {
-            ncfg = NoiseFlow.Configuration(layers: try need("noise.layers"), hidden: try need("noise.hidden"),
-                                           base: try need("noise.base") == 0 ? .standardNormal : .standardLogistic,
-                                           contextLevels: a["noise.contextLevels"] ?? 1,
-                                           codeSteps: a["noise.codeSteps"] ?? 0)
+            let base = try code("noise.base", ["gaussian", "logistic"])
+            ncfg = NoiseFlow.Configuration(layers: try field("noise.layers", Limits.noiseLayers),
+                                           hidden: try field("noise.hidden", Limits.hidden),
+                                           base: base == 0 ? .standardNormal : .standardLogistic,
+                                           contextLevels: try field("noise.contextLevels", Limits.contextLevels, default: 1),
+                                           codeSteps: try field("noise.codeSteps", Limits.codeSteps, default: 0))
         }
         let ei = try need("encoding")
         guard ei >= 0, ei < Self.encodings.count, Self.encodings[ei].binCount == (try need("binCount")) else {
             throw DequantizationError.notAModel(path: path, found: "encoding index \(ei) with K = \(a["binCount"] ?? -1)")
         }
-        let rate = try need("sampleRate")
-        guard rate > 0, fcfg.squeeze > 0, fcfg.steps > 0, fcfg.hidden > 0, fcfg.kernelSize > 0, fcfg.squeeze <= 64,
-              fcfg.steps <= 64, fcfg.hidden <= 4096, fcfg.kernelSize <= 31 else {
-            throw DequantizationError.notAModel(path: path, found: "architecture out of range: \(c.architectureDescription)")
+        let rate = try field("sampleRate", 1...Int(Int32.max))
+        func held(_ prefix: String) -> Int {
+            c.arrays.reduce(0) { $1.name.hasPrefix(prefix) ? $0 + $1.values.count : $0 }
+        }
+        let pWeights = fcfg.steps * fcfg.hidden * fcfg.hidden * fcfg.kernelSize
+        let qWeights = ncfg.map { $0.layers * 2 * $0.hidden * $0.hidden * 3 } ?? 0
+        guard pWeights <= held("flow."), qWeights <= held("noise.") else {
+            throw DequantizationError.notAModel(path: path, found: "architecture \(c.architectureDescription) needs at least \(pWeights) weights of p and \(qWeights) of q; the file holds \(held("flow.")) and \(held("noise."))")
         }
         try self.init(flow: fcfg, noise: ncfg, encoding: Self.encodings[ei], sampleRate: rate, seed: 0)
-        step = try need("step")
+        step = try field("step", 0...Int.max)
         try flow.load(Self.sub(c, prefix: "flow.", template: flow.checkpoint()))
         if let noise { try noise.load(Self.sub(c, prefix: "noise.", template: noise.checkpoint())) }
         savedAdam = c.architecture["adamStep"].map { s in

@@ -1,6 +1,9 @@
 /// Errors of the Dequantization module; each names the file or setting involved.
 public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     case notAModel(path: String, found: String)
+    /// An architecture field of a model file outside what audiodq reads (`value` is what the
+    /// file says, `expected` what it may say).
+    case badModelField(path: String, field: String, value: Int, expected: String)
     case binCountMismatch(path: String, model: Int, data: Int)
     case noUsableData(reason: String)
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)
@@ -10,6 +13,7 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAModel(let p, let f): return "\(p): not an audiodq model (\(f))"
+        case .badModelField(let p, let f, let v, let e): return "\(p): bad model file: \(f) is \(v), expected \(e)"
         case .binCountMismatch(let p, let m, let d): return "\(p): model is for K = \(m), data has K = \(d)"
         case .noUsableData(let r): return "no usable training data: \(r)"
         case .nonFiniteLoss(let s, let c):

@@ -13,6 +13,10 @@ public struct TrainingOptions: Sendable {
     public var warmupSteps = 0
     public var checkpointEvery = 500
 
+    /// Most samples one step may take, batch × segment (2^24: 256 times the default 16 × 4096;
+    /// the activations of p alone are about hidden × 4 bytes per sample and layer).
+    public static let maxSamplesPerStep = 1 << 24
+
     public init() {}
 }
 
@@ -55,6 +59,10 @@ public final class Trainer {
             throw DequantizationError.invalidSetting("--segment must be a positive multiple of \(model.lengthMultiple)")
         }
         guard options.batch > 0, options.steps >= 0 else { throw DequantizationError.invalidSetting("--batch and --steps must be positive") }
+        let (samplesPerStep, overflow) = options.batch.multipliedReportingOverflow(by: options.segment)
+        guard !overflow, samplesPerStep <= TrainingOptions.maxSamplesPerStep else {
+            throw DequantizationError.invalidSetting("--batch \(options.batch) x --segment \(options.segment) is more than \(TrainingOptions.maxSamplesPerStep) samples per step")
+        }
         usable = corpus.sequences.filter { $0.bins.count >= options.segment }
         skipped = corpus.sequences.count - usable.count
         guard !usable.isEmpty else {

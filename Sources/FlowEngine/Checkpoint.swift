@@ -11,9 +11,10 @@ import Glibc
 ///     header JSON (UTF-8: model, architecture, array names and shapes, in payload order) |
 ///     array payloads, Float32 little-endian, concatenated | CRC32 UInt32 of all preceding bytes
 ///
-/// Reading checks, in order: magic, format version, CRC32, header, payload sizes; each failure
-/// is its own `FlowEngineError` case. Writing goes to a temporary file in the destination's
-/// folder and is renamed over the destination, so a crash never leaves a half-written file.
+/// Reading checks, in order: magic, format version, CRC32, header, payload sizes (every shape's
+/// product within the bytes that follow it); each failure is its own `FlowEngineError` case.
+/// Writing goes to a temporary file in the destination's folder and is renamed over the
+/// destination, so a crash never leaves a half-written file.
 public struct Checkpoint: Sendable, Equatable {
     public static let formatVersion: UInt32 = 1
     static let magic: [UInt8] = Array("FLWCKPT".utf8) + [0]
@@ -109,9 +110,11 @@ public struct Checkpoint: Sendable, Equatable {
             guard e.shape.allSatisfy({ $0 >= 0 }) else {
                 throw FlowEngineError.checkpointMalformed(path: path, reason: "array \(e.name) has shape \(e.shape)")
             }
-            let n = e.shape.reduce(1, *)
-            guard offset + 4 * n <= bytes.count - 4 else {
-                throw FlowEngineError.checkpointMalformed(path: path, reason: "array \(e.name) runs past the end of the file")
+            // the values must fit in the bytes left before the CRC: checked per factor, so a
+            // shape whose product overflows is reported, not trapped on
+            let room = (bytes.count - 4 - offset) / 4
+            guard let n = Self.elementCount(e.shape, atMost: room) else {
+                throw FlowEngineError.checkpointMalformed(path: path, reason: "array \(e.name) of shape \(e.shape) runs past the end of the file")
             }
             var values = [Float](repeating: 0, count: n)
             for i in 0..<n { values[i] = Float(bitPattern: readU32(bytes, offset + 4 * i)) }
@@ -122,6 +125,19 @@ public struct Checkpoint: Sendable, Equatable {
             throw FlowEngineError.checkpointMalformed(path: path, reason: "\(bytes.count - 4 - offset) unexpected bytes after the arrays")
         }
         return Checkpoint(model: header.model, architecture: header.architecture, arrays: arrays)
+    }
+
+    /// The product of `shape` (non-negative dimensions) when it is at most `limit`, else nil;
+    /// never overflows.
+    static func elementCount(_ shape: [Int], atMost limit: Int) -> Int? {
+        if shape.contains(0) { return 0 }
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= limit else { return nil }
+            n = p
+        }
+        return n
     }
 
     /// Writes atomically: temporary file in the same folder, then rename over `path`.

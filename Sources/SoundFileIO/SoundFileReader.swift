@@ -112,8 +112,9 @@ public final class SoundFileReader {
         if allowDirect && (st.st_mode & S_IFMT) == S_IFREG && info.container.dataIsContiguous && dataOffset >= 0
             && (info.encoding == .pcm16 || useRaw) {
             let width = info.encoding == .pcm16 ? 2 : 1
-            let samples = info.frames * Int64(info.channels)
-            if dataOffset + samples * Int64(width) <= Int64(st.st_size) {
+            let (samples, o1) = info.frames.multipliedReportingOverflow(by: Int64(info.channels))
+            let (bytes, o2) = samples.multipliedReportingOverflow(by: Int64(width))
+            if !o1, !o2, dataOffset <= Int64(st.st_size) - bytes {
                 let swap = width == 2 && sf_command(handle, Int32(SFC_RAW_DATA_NEEDS_ENDSWAP), nil, 0) != 0
                 let d = DirectSamples(fd: fd, width: width, swap: swap, dataOffset: dataOffset, samples: samples,
                                       byteToBin: map.byteToBin)
@@ -292,20 +293,26 @@ public final class SoundFileReader {
         return out
     }
 
-    /// Reads the whole file (from the current position) as one `DiscreteSignal`.
+    /// Samples `readAll` reserves before reading (16 Mi, 64 MiB of bins); beyond that the array
+    /// grows with what is actually read.
+    static let readAllReserve = 1 << 24
+
+    /// Reads the whole file (from the current position) as one `DiscreteSignal`. Memory follows
+    /// what the file holds, not what its header declares: at most `readAllReserve` samples are
+    /// reserved up front, so a header that declares more frames than the file has (a FLAC whose
+    /// STREAMINFO claims 2^36 samples) ends in `.truncated` after the real audio, never in an
+    /// allocation of the declared size.
     public func readAll(chunkFrames: Int = 65536) throws(SoundFileError) -> DiscreteSignal {
-        let remaining = Int(info.frames - framesRead) * info.channels
-        var all = [UInt32](repeating: 0, count: remaining)
-        var offset = 0
-        while offset < remaining {
-            let count = min(chunkFrames * info.channels, remaining - offset)
-            let frames = try all.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) -> Int in
-                try read(into: UnsafeMutableBufferPointer(rebasing: p[offset..<(offset + count)]))
-            }
-            offset += frames * info.channels
+        let ch = info.channels
+        let declared = max(0, info.frames - framesRead)
+        var all: [UInt32] = []
+        all.reserveCapacity(Int(min(declared, Int64(Self.readAllReserve / ch))) * ch)
+        var chunk = [UInt32](repeating: 0, count: Int(min(Int64(max(1, chunkFrames)), max(1, declared))) * ch)
+        while true {
+            let frames = try chunk.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) -> Int in try read(into: p) }
+            if frames == 0 { break }
+            all.append(contentsOf: chunk[0..<(frames * ch)])
         }
-        return DiscreteSignal(encoding: info.encoding, sampleRate: info.sampleRate,
-                              channels: info.channels, bins: all)
+        return DiscreteSignal(encoding: info.encoding, sampleRate: info.sampleRate, channels: ch, bins: all)
     }
 }
-

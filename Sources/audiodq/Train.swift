@@ -119,6 +119,15 @@ struct Train: ParsableCommand {
             throw ValidationError("--segment must be a positive multiple of \(2 * squeeze)")
         }
         if let clip, clip <= 0 { throw ValidationError("--clip must be positive") }
+        let (samplesPerStep, overflow) = batch.multipliedReportingOverflow(by: segment)
+        guard !overflow, samplesPerStep <= TrainingOptions.maxSamplesPerStep else {
+            throw ValidationError("--batch x --segment must be at most \(TrainingOptions.maxSamplesPerStep) samples per step")
+        }
+        typealias L = DequantModel.Limits
+        guard L.squeeze.contains(squeeze), L.flowSteps.contains(flowSteps), L.hidden.contains(hidden),
+              L.noiseLayers.contains(qLayers ?? 1), L.hidden.contains(qHidden ?? 1) else {
+            throw ValidationError("architecture out of range: --squeeze \(L.squeeze.lowerBound) to \(L.squeeze.upperBound), --flow-steps and --q-layers at most \(L.flowSteps.upperBound), --hidden and --q-hidden at most \(L.hidden.upperBound)")
+        }
     }
 
     func run() throws {
