@@ -1,0 +1,101 @@
+/// G.711 decision intervals on the 16-bit linear scale: one half-open cell [lower, upper) per byte,
+/// in bin order (bin 0 = most negative), tiling [−32768, 32768).
+///
+/// The cells are the decision intervals of Recommendation G.711 (Tables 1a and 2a), symmetric in
+/// magnitude, written out from the encoder's segment arithmetic. With i = 16·seg + mant the
+/// magnitude index of a code (0...127; the positive code is bin 128 + i, the negative bin 127 − i):
+///
+/// - μ-law (14-bit magnitudes m = |x|/4, biased b = m + 33, segment = ⌊log2 b⌋ − 5,
+///   mant = ⌊b / 2^(seg+1)⌋ − 16): magnitude cell [4·max(0, (16+mant)·2^(seg+1) − 33),
+///   4·((17+mant)·2^(seg+1) − 33)); the top code also takes every magnitude the encoder clips
+///   (≥ 31612), so its cell ends at 32768.
+/// - A-law (13-bit magnitudes m = |x|/8): seg 0: [16·mant, 16·mant + 16); seg ≥ 1:
+///   [8·(16+mant)·2^seg, 8·(17+mant)·2^seg). The top cell ends at 32768 by itself.
+///
+/// Positive cells are the magnitude cells [lo, hi); negative cells are their mirror images kept
+/// half-open the same way, [−hi, −lo), so the cell holding x is the one with lower ≤ x < upper
+/// (x = 0 is +0's / +8's; a magnitude on a boundary goes to the larger code for x > 0 and to the
+/// smaller one for x < 0).
+///
+/// Zero codes. μ-law has two: −0 (byte 0x7F, bin 127) has the cell [−4, 0), +0 (0xFF, bin 128)
+/// [0, 4); both decode to 0, which lies inside +0's cell and at the excluded upper end of −0's.
+/// Every other decoded level is its cell's midpoint, except μ-law's two clipped end cells
+/// (±32124 in [31612, 32768) and [−32768, −31612)), where it still lies strictly inside. A-law has
+/// no zero: its smallest levels ±8 are the midpoints of [−16, 0) and [0, 16).
+///
+/// Relation to the classic (Sun) encoders on 16-bit integers: `linear2alaw` maps every integer
+/// to the code whose cell holds it; `linear2ulaw` does so for x ≥ 0, and for x < 0 it shifts by
+/// one 14-bit step (it floors x/4 before taking the magnitude, so it maps x < −4 as x + 4 would
+/// be mapped here and never emits −0). The tests check both statements on every 16-bit integer.
+public struct G711Cells: Sendable {
+    /// `ulaw` or `alaw`.
+    public let law: SampleEncoding
+    /// 257 cell bounds: bin b's cell is [bounds[b], bounds[b + 1]); bounds[0] = −32768,
+    /// bounds[256] = 32768, strictly increasing.
+    public let bounds: [Int32]
+    /// The decoded linear value of bin b (libsndfile's / the Sun tables' `sf_read_short` value).
+    public let levels: [Int32]
+    /// Linear value w (−32768...32767, index w + 32768) → bin of the cell holding w.
+    public let binOfValue: [UInt8]
+
+    /// The μ-law cells.
+    public static let ulaw = G711Cells(law: .ulaw)
+    /// The A-law cells.
+    public static let alaw = G711Cells(law: .alaw)
+
+    /// The cells of `law` (precondition: `ulaw` or `alaw`; use the static members).
+    public static func of(_ law: SampleEncoding) -> G711Cells {
+        law == .ulaw ? .ulaw : .alaw
+    }
+
+    private init(law: SampleEncoding) {
+        precondition(law == .ulaw || law == .alaw, "G711Cells needs ulaw or alaw")
+        self.law = law
+        let map = BinMap(law)
+        var b = [Int32](repeating: 0, count: 257)
+        var lv = [Int32](repeating: 0, count: 256)
+        for i in 0..<128 {
+            let (lo, hi) = G711Cells.magnitudeCell(law, index: i)
+            b[128 + i] = Int32(lo)          // lower of the positive code
+            b[128 + i + 1] = Int32(hi)      // upper of the positive code
+            b[127 - i] = Int32(-hi)         // lower of the negative code (upper is −lo)
+        }
+        for bin in 0..<256 {
+            let byte = map.binToByte[bin]
+            lv[bin] = Int32(law == .ulaw ? G711.muLawLinear(byte) : G711.aLawLinear(byte))
+        }
+        var table = [UInt8](repeating: 0, count: 65536)
+        var bin = 0
+        for w in -32768..<32768 {
+            while w >= Int(b[bin + 1]) { bin += 1 }
+            table[w + 32768] = UInt8(bin)
+        }
+        bounds = b
+        levels = lv
+        binOfValue = table
+    }
+
+    /// Magnitude cell [lo, hi) on the 16-bit scale of magnitude index i = 16·seg + mant (0...127).
+    static func magnitudeCell(_ law: SampleEncoding, index i: Int) -> (Int, Int) {
+        let seg = i >> 4, mant = i & 15
+        if law == .ulaw {
+            let lo = 4 * max(0, ((16 + mant) << (seg + 1)) - 33)
+            let hi = i == 127 ? 32768 : 4 * (((17 + mant) << (seg + 1)) - 33)
+            return (lo, hi)
+        }
+        if seg == 0 { return (16 * mant, 16 * mant + 16) }
+        return (8 * ((16 + mant) << seg), 8 * ((17 + mant) << seg))
+    }
+
+    /// Cell of bin b on the 16-bit scale, [lower, upper).
+    @inlinable public func cell(bin: Int) -> (lower: Int, upper: Int) {
+        (Int(bounds[bin]), Int(bounds[bin + 1]))
+    }
+
+    /// Bin of the cell holding the real value x on the 16-bit scale, or nil outside [−32768, 32768)
+    /// or for a non-finite x. Exact: the bounds are integers, so the cell of x is the cell of ⌊x⌋.
+    @inlinable public func bin(ofValue x: Double) -> Int? {
+        guard x.isFinite, x >= -32768, x < 32768 else { return nil }
+        return Int(binOfValue[Int(x.rounded(.down)) + 32768])
+    }
+}
