@@ -287,9 +287,22 @@ public final class SoundFileReader {
         let opened: OpaquePointer? = sndfileOpenLock.withLock { _ in sf_open(path, Int32(SFM_READ), &sfinfo) }
         guard let h = opened else { throw .cannotOpen(path: path, reason: "sf_open failed") }
         defer { sf_close(h) }
-        var out = [Int16](repeating: 0, count: Int(sfinfo.frames) * Int(sfinfo.channels))
-        let n = out.withUnsafeMutableBufferPointer { sf_read_short(h, $0.baseAddress, sf_count_t($0.count)) }
-        guard n == out.count else { throw .truncated(path: path, expectedFrames: sfinfo.frames, gotFrames: n / Int64(sfinfo.channels)) }
+        // the declared frames × channels samples, read in chunks as readAll does: the declared
+        // length bounds the reads but is not trusted for the allocation
+        let ch = Int64(max(1, sfinfo.channels))
+        let (want, overflow) = max(0, sfinfo.frames).multipliedReportingOverflow(by: ch)
+        guard !overflow else { throw .inconsistentHeader(path: path, detail: "\(sfinfo.frames) frames x \(ch) channels") }
+        var out: [Int16] = []
+        var chunk = [Int16](repeating: 0, count: 65536 * Int(ch))
+        while Int64(out.count) < want {
+            let ask = min(Int64(chunk.count), want - Int64(out.count))
+            let n = chunk.withUnsafeMutableBufferPointer { sf_read_short(h, $0.baseAddress, sf_count_t(ask)) }
+            if n <= 0 { break }
+            out.append(contentsOf: chunk[0..<Int(n)])
+        }
+        guard Int64(out.count) == want else {
+            throw .truncated(path: path, expectedFrames: sfinfo.frames, gotFrames: Int64(out.count) / ch)
+        }
         return out
     }
 

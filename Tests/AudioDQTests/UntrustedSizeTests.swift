@@ -26,6 +26,7 @@ import Testing
         let info = try SoundFileReader.probe(path: huge)
         #expect(info.frames == (1 << 36) - 1)
         #expect(throws: SoundFileError.self) { try SoundFileReader(path: huge).readAll() }
+        #expect(throws: SoundFileError.self) { try SoundFileReader.decodedShorts(path: huge) }
         var warnings: [String] = []
         let (corpus, skipped) = try CorpusLoader.load([huge, fixture("speech-s16.wav")]) { warnings.append($0) }
         #expect(skipped == 1 && corpus.sequences.count == 1)
