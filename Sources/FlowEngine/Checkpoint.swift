@@ -83,6 +83,15 @@ public struct Checkpoint: Sendable, Equatable {
         return Data(out)
     }
 
+    /// `payload` (a file without its last 4 bytes) followed by its CRC32: the file whose checksum
+    /// holds. The checkpoint fuzzer seals every input so that mutations reach the header and
+    /// payload checks instead of stopping at the checksum.
+    public static func sealed(_ payload: Data) -> Data {
+        var out = [UInt8](payload)
+        append(&out, CRC32.checksum(out))
+        return Data(out)
+    }
+
     /// Parses file contents; `path` only labels errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> Checkpoint {
         let bytes = [UInt8](data)

@@ -123,22 +123,39 @@ import Testing
 }
 
 @Suite struct CheckpointCorpusTests {
+    /// The corpus holds checkpoint files without their CRC (the fuzz target appends it, see
+    /// Scripts/fuzz-targets/Sources/FuzzCheckpoint): each is sealed and decoded as the target
+    /// does; the seeds load as a waveform flow, a uniform and a variational model.
     @Test func checkpointCorpusLoadsOrThrows() throws {
         let dir = HardeningTests.corpusRoot + "/FuzzCheckpoint"
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).map { dir + "/" + $0 }
         #expect(!files.isEmpty)
-        var loaded = 0
+        var flows = 0
+        var models: Set<DequantMethod> = []
         for f in files where !FileSystem.isDirectory(f) {
-            if let c = try? Checkpoint.decode(try bytes(f), path: f) {
+            let payload = try bytes(f)
+            _ = try? Checkpoint.decode(payload, path: f)
+            if let c = try? Checkpoint.decode(Checkpoint.sealed(payload), path: f) {
                 let flow = try WaveformFlow(configuration: .init(squeeze: 8, steps: 1, hidden: 4), seed: 0)
-                if (try? flow.load(c)) != nil { loaded += 1 }
+                if (try? flow.load(c)) != nil { flows += 1 }
+                if let m = try? DequantModel(checkpoint: c, path: f) { models.insert(m.method) }
             }
         }
-        #expect(loaded >= 1)   // the seed is a real checkpoint of this architecture
+        #expect(flows >= 1)
+        #expect(models == [.uniform, .variational])
     }
 
-    /// Writes the seed checkpoint of the fuzz corpus (run once; kept for regeneration).
-    static func writeSeed(to path: String) throws {
-        try WaveformFlow(configuration: .init(squeeze: 8, steps: 1, hidden: 4), seed: 1).save(to: path)
+    /// Writes the seeds of the fuzz corpus into `dir` (run once; kept for regeneration).
+    static func writeSeeds(to dir: String) throws {
+        func payload(_ c: Checkpoint, _ name: String) throws {
+            try c.encoded().dropLast(4).write(to: URL(fileURLWithPath: dir + "/" + name))
+        }
+        try payload(WaveformFlow(configuration: .init(squeeze: 8, steps: 1, hidden: 4), seed: 1).checkpoint(), "seed-flow")
+        let flow = WaveformFlow.Configuration(squeeze: 8, steps: 1, hidden: 4, kernelSize: 3)
+        try payload(DequantModel(flow: flow, noise: nil, encoding: .ulaw, sampleRate: 8000, seed: 1).checkpoint(),
+                    "seed-uniform-model")
+        let q = NoiseFlow.Configuration(layers: 2, hidden: 4, base: .standardLogistic, contextLevels: 2, codeSteps: 128)
+        try payload(DequantModel(flow: flow, noise: q, encoding: .pcmU8, sampleRate: 8000, seed: 1).checkpoint(),
+                    "seed-variational-model")
     }
 }
