@@ -1,7 +1,7 @@
 /// Errors of the DiscreteAudio module. Every case names the offending values.
 public enum DiscreteAudioError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A lattice quantizer was asked for on an encoding that is not linear PCM (G.711).
-    case latticeNeedsLinearPCM(SampleEncoding)
+    /// A lattice quantizer or a detector was asked for on an encoding that is not linear PCM (G.711).
+    case needsLinearPCM(SampleEncoding)
     /// A lattice step 2^stepLog2 outside 0 ≤ stepLog2 < bits of the container.
     case latticeStepOutOfRange(stepLog2: Int, containerBits: Int)
     /// A G.711 linear-domain quantizer with a law that is not `ulaw`/`alaw`, or a container that
@@ -12,8 +12,8 @@ public enum DiscreteAudioError: Error, Equatable, Sendable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .latticeNeedsLinearPCM(let e):
-            return "a lattice quantizer needs linear PCM, not \(e.displayName)"
+        case .needsLinearPCM(let e):
+            return "lattices and quantizer detection need linear PCM, not \(e.displayName)"
         case .latticeStepOutOfRange(let k, let bits):
             return "lattice step 2^\(k) is out of range for a \(bits)-bit container (need 0 <= k < \(bits))"
         case .g711ContainerMismatch(let law, let container):

@@ -87,6 +87,14 @@ public struct G711Cells: Sendable {
         return (8 * ((16 + mant) << seg), 8 * ((17 + mant) << seg))
     }
 
+    /// Level spacing Δ of bin b's segment on the 16-bit scale (a power of two): μ-law 8·2^seg,
+    /// A-law 16·2^max(0, seg − 1). Regular cells are Δ wide; μ-law's zero and clipped end cells
+    /// differ (4 and 1156).
+    public func segmentSpacing(bin: Int) -> Int {
+        let seg = (bin >= 128 ? bin - 128 : 127 - bin) >> 4
+        return law == .ulaw ? 8 << seg : 16 << max(0, seg - 1)
+    }
+
     /// Cell of bin b on the 16-bit scale, [lower, upper).
     @inlinable public func cell(bin: Int) -> (lower: Int, upper: Int) {
         (Int(bounds[bin]), Int(bounds[bin + 1]))

@@ -47,7 +47,7 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
     public let encoding: SampleEncoding
     public let kind: Kind
 
-    private init(encoding: SampleEncoding, kind: Kind) {
+    init(encoding: SampleEncoding, kind: Kind) {
         self.encoding = encoding
         self.kind = kind
     }
@@ -60,7 +60,7 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
     /// A lattice of step 2^stepLog2 in a linear PCM container, 0 ≤ stepLog2 < bits (0 is
     /// `container`, returned as such).
     public static func lattice(_ encoding: SampleEncoding, stepLog2 k: Int) throws(DiscreteAudioError) -> Quantizer {
-        guard encoding.isLinear else { throw .latticeNeedsLinearPCM(encoding) }
+        guard encoding.isLinear else { throw .needsLinearPCM(encoding) }
         guard k >= 0, k < encoding.bits else {
             throw .latticeStepOutOfRange(stepLog2: k, containerBits: encoding.bits)
         }

@@ -1,5 +1,5 @@
 // dqbench: inner-loop benchmarks for Scripts/bench (release build). Prints one JSON line.
-// Usage: dqbench uniform [samples] [rounds] | sha256 [bytes] [rounds] | read FILE
+// Usage: dqbench uniform [samples] [rounds] | sha256 [bytes] [rounds] | read FILE | detect [samples] [rounds]
 import AudioDQ
 import Foundation
 
@@ -63,6 +63,27 @@ case "read":
         best = min(best, now() - t0)
     }
     print("{\"bench\":\"read\",\"frames\":\(total),\"best_s\":\(best),\"frames_per_s\":\(Double(total) / best)}")
+case "detect":
+    // QuantizerDetector pass over n Int16 samples (speech-like spread, one thread) vs memcpy of the
+    // same bytes; detect() (the end-of-pass table scan) is timed separately.
+    var x = [Int16](repeating: 0, count: n)
+    var s: UInt64 = 1
+    for i in 0..<n { s = s &* 6364136223846793005 &+ 1442695040888963407; x[i] = Int16(truncatingIfNeeded: Int(Int16(truncatingIfNeeded: s >> 48)) / 8) }
+    var copy = [Int16](repeating: 1, count: n)
+    var best = Double.infinity, bestCopy = Double.infinity, bestDecide = Double.infinity
+    var decision = ""
+    for _ in 0..<rounds {
+        var d = try! QuantizerDetector(encoding: .pcm16)
+        let t0 = now()
+        x.withUnsafeBufferPointer { d.add($0) }
+        let t1 = now()
+        decision = try! d.detect().quantizer.description
+        let t2 = now()
+        x.withUnsafeBytes { src in copy.withUnsafeMutableBytes { dst in _ = memcpy(dst.baseAddress!, src.baseAddress!, src.count) } }
+        let t3 = now()
+        best = min(best, t1 - t0); bestDecide = min(bestDecide, t2 - t1); bestCopy = min(bestCopy, t3 - t2)
+    }
+    print("{\"bench\":\"detect-int16\",\"samples\":\(n),\"best_s\":\(best),\"samples_per_s\":\(Double(n) / best),\"bytes_per_s\":\(Double(2 * n) / best),\"detect_s\":\(bestDecide),\"memcpy_bytes_per_s\":\(Double(2 * n) / bestCopy),\"decision\":\"\(decision)\",\"check\":\(copy[n / 2])}")
 default:
     FileHandle.standardError.write(Data("dqbench: unknown mode \(mode)\n".utf8))
     exit(64)

@@ -73,7 +73,10 @@ enum ReferenceG711 {
             }
             // The decoder's level is the cell's midpoint except at μ-law's zero and clipped end cells.
             let ends = law == .ulaw ? [0, 127, 128, 255] : []
-            if !ends.contains(b) { #expect(2 * level == lo + hi, "bin \(b)") }
+            if !ends.contains(b) {
+                #expect(2 * level == lo + hi, "bin \(b)")
+                #expect(hi - lo == cells.segmentSpacing(bin: b), "bin \(b)")
+            }
             // And it is the value libsndfile's tables give for the byte (G711.*Linear).
             let byte = BinMap(law).binToByte[b]
             #expect(level == (law == .ulaw ? G711.muLawLinear(byte) : G711.aLawLinear(byte)))
@@ -243,7 +246,7 @@ enum ReferenceG711 {
     }
 
     @Test func invalidQuantizersAreRefused() {
-        #expect(throws: DiscreteAudioError.latticeNeedsLinearPCM(.ulaw)) { try Quantizer.lattice(.ulaw, stepLog2: 2) }
+        #expect(throws: DiscreteAudioError.needsLinearPCM(.ulaw)) { try Quantizer.lattice(.ulaw, stepLog2: 2) }
         #expect(throws: DiscreteAudioError.latticeStepOutOfRange(stepLog2: 16, containerBits: 16)) {
             try Quantizer.lattice(.pcm16, stepLog2: 16)
         }
