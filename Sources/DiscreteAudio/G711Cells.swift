@@ -26,7 +26,12 @@
 /// Relation to the classic (Sun) encoders on 16-bit integers: `linear2alaw` maps every integer
 /// to the code whose cell holds it; `linear2ulaw` does so for x ≥ 0, and for x < 0 it shifts by
 /// one 14-bit step (it floors x/4 before taking the magnitude, so it maps x < −4 as x + 4 would
-/// be mapped here and never emits −0). The tests check both statements on every 16-bit integer.
+/// be mapped here and never emits −0). libsndfile's encoder (`sf_write_short`) rounds |x| for
+/// both signs, so its negative cells are (−hi, −lo]: it agrees on every 16-bit integer except the
+/// 127 negative lower bounds −hi (> −32768), which it gives the next code out. No partition into
+/// cells half-open on one side can be sign-symmetric at the boundary points; they have measure
+/// zero, and decoding here always uses [lower, upper). The tests check all three statements on
+/// every 16-bit integer (libsndfile's in SoundFileIOTests).
 public struct G711Cells: Sendable {
     /// `ulaw` or `alaw`.
     public let law: SampleEncoding
