@@ -41,6 +41,8 @@ let package = Package(
         .testTarget(name: "SpectralDiagnosticsTests", dependencies: ["SpectralDiagnostics", "DiscreteAudio"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine"]),
-        .testTarget(name: "AudioDQTests", dependencies: ["AudioDQ", "audiodq"]),
+        .testTarget(name: "AudioDQTests", dependencies: [
+            "AudioDQ", "audiodq", .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["Golden"]),
     ]
 )
