@@ -26,8 +26,10 @@ import Testing
 /// - variational outputs, their `--log-q` file and their sidecar's `logQTotalNats`: q runs
 ///   through OpenBLAS sgemm, whose kernels round differently (checked by hand on this machine:
 ///   `OPENBLAS_CORETYPE=Haswell` and the default SkylakeX kernel give different `.f64` values in
-///   73 of 33,978 samples, one float32 step of u, and different log q). The decoded codes are
-///   compared exactly, the values per 64-frame block (`GoldenFingerprint`). Training is not
+///   74 of 33,978 samples, one float32 step of u, and different log q). The decoded codes are
+///   compared exactly, the values per 64-frame block (`GoldenFingerprint`); recorded with the
+///   SkylakeX kernel, the test passes with `OPENBLAS_CORETYPE` Haswell, Zen and Sandybridge (set
+///   by hand for that check, never by the test). Training is not
 ///   bit-reproducible across kernels either, so the model is a committed file,
 ///   `Golden/variational-u8.dqm`, made once by `audiodq train AudioFixtures/speech-u8.wav --model
 ///   variational-u8.dqm --method variational --flow-steps 1 --hidden 4 --squeeze 2 --q-layers 2
