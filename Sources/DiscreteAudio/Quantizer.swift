@@ -175,20 +175,36 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Decoding: the cell holding t, or nil for a non-finite t or one outside [−S/2, S/2).
-    /// Exact at every boundary: the bounds are integers (multiples of m), so the cell of t is the
-    /// cell of ⌊t⌋ (of ⌊t/m⌋ on the 16-bit G.711 scale, m a power of two).
+    /// Exact at every boundary: the bounds are integers, so the cell of t is the cell of ⌊t⌋.
     @inlinable
     public func cell(ofValue t: Double) -> Int? {
         let half = Double(scaleSize / 2)
         guard t.isFinite, t >= -half, t < half else { return nil }
+        return cell(ofPoint: Int(t.rounded(.down)))
+    }
+
+    /// Decoding from the output range: the cell of y ∈ `range` (nil outside it or not finite).
+    /// Uses the range's own exact rule for the bin coordinate, x = ⌊y·S⌋ (unit) or
+    /// ⌊y·S/2⌋ + S/2 (symmetric), then the cell of the integer x − S/2. (Forming t = y·S − S/2 in
+    /// floating point first is not exact: for y within 2^−53 below a bound near the bottom of the
+    /// unit range the subtraction rounds up onto the bound.)
+    @inlinable
+    public func cell(ofY y: Double, range: DequantRange) -> Int? {
+        guard let x = range.bin(of: y, binCount: scaleSize) else { return nil }
+        return cell(ofPoint: x - scaleSize / 2)
+    }
+
+    /// The cell of the integer point p, −S/2 ≤ p < S/2 (on the 16-bit G.711 scale ⌊p/m⌋, an
+    /// arithmetic shift, m being a power of two).
+    @inlinable
+    public func cell(ofPoint p: Int) -> Int {
         switch kind {
         case .container:
-            return Int(t.rounded(.down)) + scaleSize / 2
+            return p + scaleSize / 2
         case .lattice(let k):
-            return (Int(t.rounded(.down)) + scaleSize / 2) >> k
+            return (p + scaleSize / 2) >> k
         case .g711Linear(let law):
-            // ⌊⌊t⌋/m⌋ = ⌊t/m⌋ as an arithmetic shift (a division could underflow to −0 near 0).
-            let w = Int(t.rounded(.down)) >> g711Multiplier.trailingZeroBitCount
+            let w = p >> g711Multiplier.trailingZeroBitCount
             return g711Cell(ofBin: Int(G711Cells.of(law).binOfValue[w + 32768]))
         }
     }
@@ -201,6 +217,21 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
         let (lo, hi) = cell(j)
         let t = Double(lo) + u * Double(hi - lo)
         return t >= Double(hi) ? Double(hi).nextDown : t
+    }
+
+    /// Dequantization straight into the output range, in T (Float or Double):
+    /// y = scale·(lower + S/2 + offset + u·(upper − lower)) with `range`'s scale and offset for
+    /// binCount S (unit: (t + S/2)/S; symmetric: t/(S/2)), computed in Double and rounded once to T.
+    /// When that rounding reaches the image of `upper`, the largest T below it is returned, so
+    /// `cell(ofY: Double(y), range:) == j` for every u ∈ [0, 1). Needs the image of every bound to
+    /// be exact in T: S ≤ 2^24 for Float (every quantizer here), any S for Double.
+    public func y<T: BinaryFloatingPoint>(ofCell j: Int, u: Double, range: DequantRange, as: T.Type = T.self) -> T {
+        let (lo, hi) = cell(j)
+        let scale = range.scale(binCount: scaleSize)
+        let base = lo + scaleSize / 2 + range.offset(binCount: scaleSize)
+        let y = T((Double(base) + u * Double(hi - lo)) * scale)
+        let top = T(Double(base + hi - lo) * scale)
+        return y >= top ? top.nextDown : y
     }
 
     /// Within-cell position of t in cell j: (t − lower)/(upper − lower), in [0, 1) for t inside.

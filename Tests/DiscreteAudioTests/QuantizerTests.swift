@@ -193,6 +193,42 @@ enum ReferenceG711 {
         #expect(q.cell(ofBin: -1) == nil && q.cell(ofBin: q.encoding.binCount) == nil)
     }
 
+    @Test(arguments: all)
+    func outputRangeRoundTripInFloatAndDouble(_ q: Quantizer) {
+        let step = max(1, q.cellCount / 4096)
+        let s = q.scaleSize
+        for range in DequantRange.allCases {
+            for j in Array(stride(from: 0, to: q.cellCount, by: step)) + [q.cellCount - 1] {
+                for u in [0.0, 0.5, 1 - 1.0 / 1024, 1 - 0x1p-30, 1.0.nextDown] {
+                    let f: Float = q.y(ofCell: j, u: u, range: range)
+                    let d: Double = q.y(ofCell: j, u: u, range: range)
+                    #expect(q.cell(ofY: Double(f), range: range) == j, "\(q) \(range) cell \(j) u \(u) Float")
+                    #expect(q.cell(ofY: d, range: range) == j, "\(q) \(range) cell \(j) u \(u)")
+                    #expect(d >= range.lowerBound && d < range.upperBound)
+                }
+                // u = 0 is the image of the lower bound, exactly, in both types.
+                let lo = Double(q.cell(j).lower + s / 2 + range.offset(binCount: s)) * range.scale(binCount: s)
+                #expect(q.y(ofCell: j, u: 0, range: range, as: Double.self) == lo)
+                #expect(q.y(ofCell: j, u: 0, range: range, as: Float.self) == Float(lo))
+            }
+        }
+        #expect(q.cell(ofY: 1, range: .unit) == nil && q.cell(ofY: -1, range: .symmetric) == 0)
+    }
+
+    @Test func float32GuardAndBinCoordinateDecode() throws {
+        // The top cell of an 8-bit lattice in 16-bit: Float rounding of u = 1 − 2^−30 reaches 1.0.
+        let q = try Quantizer.lattice(.pcm16, stepLog2: 8)
+        let u = 1 - 0x1p-30
+        #expect(Float((65280 + u * 256) / 65536) == 1)
+        #expect(q.y(ofCell: 255, u: u, range: .unit, as: Float.self) == Float(1).nextDown)
+        // Decoding y just below 1/65536 (bin coordinate 1 − 2^−53): the cell of bin 0. Subtracting
+        // S/2 in floating point would round onto −32767, the next cell's lower end.
+        let c = Quantizer.container(.pcm16)
+        let y = 1.0.nextDown / 65536
+        #expect(y * 65536 - 32768 == -32767)
+        #expect(c.cell(ofY: y, range: .unit) == 0)
+    }
+
     @Test func lattice8In16DequantizesLikeThe8BitFile() throws {
         // v = c·256 has the cell [v, v + 256): y = (t + 32768)/65536 = (c + 128 + u)/256 exactly.
         let q = try Quantizer.lattice(.pcm16, stepLog2: 8)
