@@ -108,6 +108,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("x.dqm")))
     }
 
+    /// One model serves one encoding at one rate: a corpus mixing quantizers of the same K
+    /// (μ-law, A-law, linear 8-bit) or sample rates is refused, naming the first file that differs
+    /// and how; signed and unsigned 8-bit PCM (the same levels) may be mixed.
+    @Test func corpusMixingEncodingsOrRatesIsRefused() throws {
+        let dir = try TempDir()
+        for (other, what) in [("speech-alaw.wav", "A-law"), ("speech-u8.wav", "unsigned 8-bit")] {
+            let r = try train(dir, [fixture("speech.wav"), fixture(other)], model: dir.file("m.dqm"), steps: 1)
+            #expect(r.status == 1 && r.stderr.contains(other) && r.stderr.contains(what) && r.stderr.contains("mu-law"), "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("m.dqm")))
+        }
+        // the same μ-law speech declared at 16 kHz (sample rate and byte rate of the fmt chunk)
+        var b = try bytes(fixture("speech.wav"))
+        for offset in [24, 28] { b.replaceSubrange(offset..<offset + 4, with: [0x80, 0x3E, 0, 0]) }
+        try b.write(to: URL(fileURLWithPath: dir.file("fast.wav")))
+        #expect(try readBins(dir.file("fast.wav")).sampleRate == 16000)
+        let rate = try train(dir, [fixture("speech.wav"), dir.file("fast.wav")], model: dir.file("m.dqm"), steps: 1)
+        #expect(rate.status == 1 && rate.stderr.contains("fast.wav") && rate.stderr.contains("16000") && rate.stderr.contains("8000"), "\(rate.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("m.dqm")))
+        let mixed8 = try train(dir, [fixture("speech-u8.wav"), fixture("speech-s8.au")], model: dir.file("m8.dqm"), steps: 1)
+        #expect(mixed8.status == 0, "\(mixed8.stderr)")
+    }
+
     /// A diverging run stops with a clear message and keeps the last good checkpoint.
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
         let dir = try TempDir()
