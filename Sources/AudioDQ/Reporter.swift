@@ -19,7 +19,9 @@ public struct ReportOptions: Sendable {
     public var config = DiagnosticsConfig()
     public var chunkFrames = 65536
     /// `variational`: dequantize with the trained q of `modelPath` (or, with `dequantized`, judge
-    /// it as learned noise); the checks that hold for learned noise apply.
+    /// it as learned noise); the checks that hold for learned noise apply. nil: the sidecar's
+    /// method for `dequantized`, uniform otherwise. A method given here wins over the sidecar's
+    /// (the sidecar only fills what is not given, as for `range`).
     public var method: DequantMethod?
     public var modelPath: String?
 
@@ -35,7 +37,9 @@ public enum Reporter {
             defer { try? FileManager.default.removeItem(at: tmp) }
             let info: SoundFileInfo
             do { info = try SoundFileReader(path: o.original, raw: o.raw).info } catch { throw AudioDQError.soundFile(error) }
-            var c = ConvertOptions(input: o.original, output: tmp.appendingPathComponent(info.encoding.bits > 16 ? "y.f64" : "y.f32").path)
+            // the dtype as when dequantizing uniformly here (float64 for 24-bit unless given)
+            let type = o.dtype ?? (info.encoding.bits > 16 ? .float64 : .float32)
+            var c = ConvertOptions(input: o.original, output: tmp.appendingPathComponent(type == .float64 ? "y.f64" : "y.f32").path)
             c.raw = o.raw
             c.range = o.range
             c.seed = o.seed
@@ -80,7 +84,7 @@ public enum Reporter {
             }
             precision = v.type == .float32 ? .float32 : .float64
             values = v
-            if let m = sidecar?.dequantization.method { extra["method"] = m }
+            if let m = o.method?.rawValue ?? sidecar?.dequantization.method { extra["method"] = m }
             if let m = sidecar?.dequantization.model { extra["model"] = m }
             if let s = sidecar?.dequantization.seed { extra["seed"] = String(s) }
         } else {
@@ -94,10 +98,7 @@ public enum Reporter {
             extra["seed"] = String(o.seed)
         }
         var config = o.config
-        if o.method == .variational || extra["method"] == DequantMethod.variational.rawValue {
-            config.noiseKind = .learned
-            extra["method"] = DequantMethod.variational.rawValue
-        }
+        if extra["method"] == DequantMethod.variational.rawValue { config.noiseKind = .learned }
         var analyzers: [ChannelAnalyzer] = []
         do {
             for _ in 0..<ch {

@@ -23,7 +23,7 @@ struct Report: ParsableCommand {
     @Option(help: "Range of --dequantized when it has no sidecar; the range to dequantize with otherwise.")
     var range: DequantRangeArgument?
 
-    @Option(help: "Noise the report judges: uniform, or variational (learned: only containment, spurs and edge pile-up apply).")
+    @Option(help: "Noise the report judges: uniform, or variational (learned: only containment, spurs and edge pile-up apply). Default: the sidecar's method for --dequantized, else uniform; given, it wins over the sidecar.")
     var method: MethodArgument?
 
     @Option(help: "Trained variational model (.dqm) to dequantize with, for --method variational.")
@@ -35,7 +35,7 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("key"), help: "Noise stream name when dequantizing here (default: the original's SHA-256, as convert).")
     var streamName: String?
 
-    @Option(help: "Element type when dequantizing here (default float32; float64 for 24-bit).")
+    @Option(help: "Element type when dequantizing here, uniform or variational (default float32; float64 for 24-bit). Not with --dequantized (its values have their type).")
     var dtype: ValueTypeArgument?
 
     @Option(help: "Headerless ORIGINAL as encoding:rate:channels[:le|be].")
@@ -69,6 +69,9 @@ struct Report: ParsableCommand {
         if let block, block < 2 { throw ValidationError("--block must be at least 2") }
         guard alpha > 0, alpha < 0.5 else { throw ValidationError("--alpha must be in (0, 0.5)") }
         _ = try parseRaw(raw)
+        if dequantized != nil && dtype != nil {
+            throw ValidationError("--dtype applies when dequantizing here; --dequantized values have their own type")
+        }
         if method == .variational && model == nil && dequantized == nil {
             throw ValidationError("--method variational needs --model M (or --dequantized Y)")
         }

@@ -90,6 +90,34 @@ import Testing
         #expect(applying == ["containment", "edge-mass", "tonal-spur", "block-spur"])
     }
 
+    /// `report`: a --method given wins over the sidecar's (which only fills what is not given),
+    /// and `--method variational` dequantizes here in the --dtype asked for: its report is the
+    /// report of `convert --method variational` into that type.
+    @Test func reportMethodFlagWinsOverTheSidecarAndDtypeApplies() throws {
+        let dir = try TempDir()
+        let model = try trainedModel(dir)
+        let y = dir.file("y.f64")
+        #expect(try CLI.run(["convert", fixture("speech-u8.wav"), y, "--method", "variational", "--model", model, "-q"]).status == 0)
+        func report(_ name: String, _ args: [String]) throws -> [String: Any] {
+            let r = try CLI.run(["report", fixture("speech-u8.wav"), "--json", dir.file(name), "-q"] + args)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try JSONSerialization.jsonObject(with: bytes(dir.file(name))) as! [String: Any]
+        }
+        func judged(_ obj: [String: Any]) -> (String?, String?) {
+            let p = obj["parameters"] as? [String: Any]
+            return ((p?["config"] as? [String: Any])?["noiseKind"] as? String, (p?["extra"] as? [String: Any])?["method"] as? String)
+        }
+        #expect(judged(try report("side.json", ["--dequantized", y])) == ("learned", "variational"))
+        #expect(judged(try report("uniform.json", ["--dequantized", y, "--method", "uniform"])) == ("uniform", "uniform"))
+        let there = try report("there.json", ["--dequantized", y])
+        let here = try report("here.json", ["--method", "variational", "--model", model, "--dtype", "float64"])
+        #expect(judged(here) == ("learned", "variational"))
+        #expect(NSArray(array: here["channels"] as! [Any]).isEqual(to: there["channels"] as! [Any]))
+        // --dtype cannot apply to values that exist
+        let refused = try CLI.run(["report", fixture("speech-u8.wav"), "--dequantized", y, "--dtype", "float32"])
+        #expect(refused.status == 64 && refused.stderr.contains("--dtype"), "\(refused.stderr)")
+    }
+
     /// The presets: by default q has a logistic base and sees the code steps (scale K/2 from the
     /// data); `--arch reference` is the reference's Gaussian q on codes only; flags override both.
     @Test func architecturePresetsConfigureQ() throws {
