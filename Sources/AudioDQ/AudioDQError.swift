@@ -20,6 +20,18 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     case mismatch(path: String, detail: String)
     case invalidArgument(String)
+    /// `train --resume` of a model file that does not exist.
+    case noModelToResume(path: String)
+    /// `train --resume` with an architecture setting that differs from the checkpoint's (a usage
+    /// error: the architecture of a resumed model is the checkpoint's). `given`, `model`: the
+    /// flag with the value given and with the model's (`ArchitectureRequest.Conflict`).
+    case conflictsWithModel(path: String, flag: String, given: String, model: String)
+
+    /// Whether the error is in the command line rather than in the data (exit 64, not 1).
+    public var isUsageError: Bool {
+        if case .conflictsWithModel = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -40,6 +52,9 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .malformed(let p, let r): return "\(p): \(r)"
         case .mismatch(let p, let d): return "\(p): \(d)"
         case .invalidArgument(let s): return s
+        case .noModelToResume(let p): return "\(p): no model to resume (--resume continues an existing model; leave it out to train a new one)"
+        case .conflictsWithModel(let p, let f, let g, let m):
+            return "\(p): \(g) differs from the model's \(m); a resumed model keeps its architecture (leave \(f) out or give the model's value)"
         }
     }
 }

@@ -12,7 +12,11 @@ public struct TrainOptions: Sendable {
     public var noiseCodeSteps = false
     public var training = TrainingOptions()
     public var logPath: String?
+    /// Continue training the model in `modelPath`, which must exist; its architecture is kept,
+    /// and each setting in `given` must equal it.
     public var resume = false
+    /// The architecture settings given explicitly (checked against the checkpoint on resume).
+    public var given = ArchitectureRequest()
     public var force = false
 
     public init(data: [String], modelPath: String) {
@@ -46,15 +50,15 @@ public enum Training {
         if exists && !o.resume && !o.force {
             throw AudioDQError.outputExists(path: o.modelPath)
         }
+        if o.resume && !exists { throw AudioDQError.noModelToResume(path: o.modelPath) }
         // Check the destination before spending time on data.
         _ = try AtomicOutput(path: o.modelPath, force: true, inputs: o.data)
+        // a resumed model is checked against the options before the data is read
+        let resumed = try o.resume ? resumedModel(o) : nil
         let (corpus, skippedFiles) = try CorpusLoader.load(o.data) { events(.warning($0)) }
         let model: DequantModel
-        if o.resume && exists {
-            model = try DequantModel.load(path: o.modelPath)
-            guard model.method == o.method else {
-                throw DequantizationError.wrongMethod(path: o.modelPath, expected: o.method, found: model.method)
-            }
+        if let resumed {
+            model = resumed
         } else {
             var noise = o.noise
             if o.noiseCodeSteps { noise.codeSteps = corpus.encoding.binCount / 2 }
@@ -70,7 +74,7 @@ public enum Training {
         let log = try o.logPath.map { try JSONLLog(path: $0, append: o.resume) }
         let start = Date()
         var lastLoss: Double?
-        var savedAt: String? = o.resume && exists ? o.modelPath : nil
+        var savedAt: String? = o.resume ? o.modelPath : nil
         let perStep = Double(o.training.batch * o.training.segment)
         var window: [Double] = []
         // A checkpoint is written only for parameters whose loss has been seen finite: the state
@@ -111,6 +115,19 @@ public enum Training {
         _ = try checkedLoss()
         try save()
         return Summary(steps: model.step, lastLoss: lastLoss, interrupted: false, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The model in `o.modelPath` to resume, when its method is `o.method` and it has every
+    /// architecture setting in `o.given`.
+    static func resumedModel(_ o: TrainOptions) throws -> DequantModel {
+        let model = try DequantModel.load(path: o.modelPath)
+        guard model.method == o.method else {
+            throw DequantizationError.wrongMethod(path: o.modelPath, expected: o.method, found: model.method)
+        }
+        if let c = o.given.conflicts(with: model) {
+            throw AudioDQError.conflictsWithModel(path: o.modelPath, flag: c.flag, given: c.given, model: c.model)
+        }
+        return model
     }
 }
 /// Appends one JSON object per line.

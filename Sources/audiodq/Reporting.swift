@@ -12,12 +12,16 @@ func printError(_ line: String, newline: Bool = true) {
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-/// Runs library work; turns any error into one line on stderr and exit code 1.
+/// Runs library work; turns any error into one line on stderr and exit code 1 (64 for a usage
+/// error the library finds, `AudioDQError.isUsageError`).
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let e as ExitCode {
         throw e
+    } catch let e as AudioDQError where e.isUsageError {
+        printError("audiodq: error: \(e)")
+        throw ExitCode.validationFailure
     } catch {
         printError("audiodq: error: \(error)")
         throw ExitCode.failure

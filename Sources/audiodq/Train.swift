@@ -39,19 +39,20 @@ struct Train: ParsableCommand {
     var method: MethodArgument = .uniform
 
     @Option(help: """
-        Architecture preset: audiodq (p as the reference; for --method variational, q with a logistic \
-        base conditioned on the code steps) or reference (exactly the PyTorch MainFlow/Dequantizer).
+        Architecture preset: audiodq (the default: p as the reference; for --method variational, q with \
+        a logistic base conditioned on the code steps) or reference (exactly the PyTorch \
+        MainFlow/Dequantizer).
         """)
-    var arch: ArchArgument = .audiodq
+    var arch: ArchArgument?
 
-    @Option(help: "Flow steps of p (reference: 6).")
-    var flowSteps: Int = 6
+    @Option(help: "Flow steps of p (default and reference: 6).")
+    var flowSteps: Int?
 
-    @Option(help: "Hidden channels of p's coupling nets (reference: 64).")
-    var hidden: Int = 64
+    @Option(help: "Hidden channels of p's coupling nets (default and reference: 64).")
+    var hidden: Int?
 
-    @Option(help: "Squeeze factor of p (reference: 8).")
-    var squeeze: Int = 8
+    @Option(help: "Squeeze factor of p (default and reference: 8).")
+    var squeeze: Int?
 
     @Option(help: "Base noise of q: gaussian or logistic (sigmoid(eps) is U(0,1) at init). Default: the preset's (audiodq: logistic, reference: gaussian).")
     var qBase: QBaseArgument?
@@ -62,8 +63,8 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden channels of q's coupling nets. Default: the preset's (audiodq: \(ArchitecturePreset.audiodq.noise.hidden), reference: 32).")
     var qHidden: Int?
 
-    @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (both presets: 1).")
-    var qContext: Int = 1
+    @Option(help: "Context levels of q: coupling pair j has dilations (1,2,4)*4^(j mod C) (default, both presets: 1).")
+    var qContext: Int?
 
     @Flag(inversion: .prefixedNo, help: "Condition q also on the code steps x[t] - x[t-1] (squashed, in bins). Default: the preset's (audiodq: yes, reference: no).")
     var qCodeSteps: Bool?
@@ -98,7 +99,7 @@ struct Train: ParsableCommand {
     @Option(help: "Append one JSON line per step to this file.")
     var log: String?
 
-    @Flag(help: "Continue training the model in --model.")
+    @Flag(help: "Continue training the model in --model (which must exist). Architecture flags may be given only with the model's values.")
     var resume = false
 
     @Flag(help: "Replace an existing model.")
@@ -111,10 +112,12 @@ struct Train: ParsableCommand {
         guard steps >= 0, batch > 0, threads > 0, lr > 0, warmup >= 0, checkpointEvery >= 0 else {
             throw ValidationError("--steps, --batch, --threads, --lr must be positive")
         }
+        let p = WaveformFlow.Configuration()
+        let flowSteps = flowSteps ?? p.steps, hidden = hidden ?? p.hidden, squeeze = squeeze ?? p.squeeze
         guard flowSteps > 0, hidden > 0, squeeze > 0, (qLayers ?? 1) > 0, (qHidden ?? 1) > 0 else {
             throw ValidationError("architecture sizes must be positive")
         }
-        guard (1...4).contains(qContext) else { throw ValidationError("--q-context must be 1 to 4") }
+        guard (1...4).contains(qContext ?? 1) else { throw ValidationError("--q-context must be 1 to 4") }
         guard segment > 0, segment % (2 * squeeze) == 0 else {
             throw ValidationError("--segment must be a positive multiple of \(2 * squeeze)")
         }
@@ -133,11 +136,21 @@ struct Train: ParsableCommand {
     func run() throws {
         var o = TrainOptions(data: data, modelPath: model)
         o.method = method.value
-        o.flow = .init(squeeze: squeeze, steps: flowSteps, hidden: hidden, kernelSize: 3)
-        let preset = arch.value
+        let p = WaveformFlow.Configuration()
+        o.flow = .init(squeeze: squeeze ?? p.squeeze, steps: flowSteps ?? p.steps, hidden: hidden ?? p.hidden, kernelSize: 3)
+        let preset = arch?.value ?? .audiodq
         o.noise = .init(layers: qLayers ?? preset.noise.layers, hidden: qHidden ?? preset.noise.hidden,
-                        base: qBase?.value ?? preset.noise.base, contextLevels: qContext)
+                        base: qBase?.value ?? preset.noise.base, contextLevels: qContext ?? 1)
         o.noiseCodeSteps = qCodeSteps ?? preset.codeSteps
+        o.given.flowSteps = flowSteps
+        o.given.hidden = hidden
+        o.given.squeeze = squeeze
+        o.given.preset = arch?.value
+        o.given.qBase = qBase?.value
+        o.given.qLayers = qLayers
+        o.given.qHidden = qHidden
+        o.given.qContext = qContext
+        o.given.qCodeSteps = qCodeSteps
         o.training.steps = steps
         o.training.batch = batch
         o.training.segment = segment

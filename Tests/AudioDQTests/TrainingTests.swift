@@ -55,6 +55,37 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("--force"))
     }
 
+    /// --resume never falls back: a missing model is an error naming it (exit 1, nothing
+    /// written); an architecture flag that differs from the checkpoint's is a usage error naming
+    /// the flag (exit 64, the model untouched); leaving the flags out, or giving the model's
+    /// values, resumes.
+    @Test func resumeRefusesAMissingModelAndAnotherArchitecture() throws {
+        let dir = try TempDir()
+        let data = [fixture("speech-u8.wav")]
+        let missing = try train(dir, data, model: dir.file("none.dqm"), steps: 2, extra: ["--resume"])
+        #expect(missing.status == 1 && missing.stderr.contains("none.dqm") && missing.stderr.contains("no model to resume"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("none.dqm")))
+        let model = dir.file("v.dqm")
+        let q = ["--method", "variational", "--q-hidden", "8"]
+        #expect(try train(dir, data, model: model, steps: 2, extra: q).status == 0)
+        let saved = try bytes(model)
+        let rest = ["--segment", "256", "--batch", "4", "--threads", "1", "-q", "--method", "variational"]
+        func resume(_ flags: [String]) throws -> CLI.Result {
+            try CLI.run(["train"] + data + ["--model", model, "--steps", "4", "--resume"] + rest + flags)
+        }
+        for flags in [["--flow-steps", "3"], ["--hidden", "16"], ["--squeeze", "4"], ["--q-hidden", "16"], ["--q-layers", "2"],
+                      ["--q-base", "gaussian"], ["--q-context", "2"], ["--no-q-code-steps"], ["--arch", "reference"]] {
+            let r = try resume(flags)
+            #expect(r.status == 64 && r.stderr.contains(model) && r.stderr.contains(flags.joined(separator: " ") + " differs"), "\(flags): \(r.stderr)")
+            #expect(try bytes(model) == saved, "\(flags)")
+        }
+        // the model's own values, and no architecture flags at all, resume
+        #expect(try resume(["--flow-steps", "2", "--hidden", "8", "--q-hidden", "8", "--arch", "audiodq"]).status == 0)
+        let r = try resume([])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try DequantModel.load(path: model).step == 4)
+    }
+
     @Test func evalReportsBitsPerSampleAsJSON() throws {
         let dir = try TempDir()
         #expect(try train(dir, [fixture("speech.wav")], model: dir.file("m.dqm"), steps: 10).status == 0)
