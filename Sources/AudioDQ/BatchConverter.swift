@@ -79,8 +79,8 @@ public struct BatchSummary: Sendable {
 /// and the manifest are written to `.NAME.audiodq-part`, held with an exclusive `flock` (the
 /// claim: a concurrent run skips the file), and renamed into place; a re-run on any host removes
 /// temporary files whose lock is free (their run died), skips outputs whose
-/// sidecar matches (source SHA-256, seed, stream name, method, range, dtype, format) and redoes
-/// the rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
+/// sidecar matches everything that decides the output's bytes (`matchingSidecar`) and redoes the
+/// rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
 /// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
 /// and no deletion: on ext4, creating inodes next to recently deleted ones is the slow part of
 /// converting thousands of short files. A bad file is reported and the batch goes on.
@@ -93,6 +93,9 @@ public enum BatchConverter {
             throw AudioDQError.malformed(path: o.input, reason: "no audio files found" + (others > 0 ? " (\(others) other file\(others == 1 ? "" : "s"))" : ""))
         }
         let items = plan.items.filter { o.shard?.contains(relativePath: $0.relative) ?? true }
+        // what identifies the model for up-to-date checks: its bytes, not its path (nil when it
+        // cannot be read; then every file fails with the reason, as without a sidecar)
+        let modelSHA256 = o.method == .variational ? o.modelPath.flatMap { try? FileHasher.hash(path: $0) } : nil
         try makeDirectory(o.outputDir)
         cleanLeftovers(in: o.outputDir)
 
@@ -104,7 +107,7 @@ public enum BatchConverter {
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= items.count { break }
-                let (record, samples) = convertOne(items[i], o)
+                let (record, samples) = convertOne(items[i], o, modelSHA256: modelSHA256)
                 records.withLock { $0[i] = record }
                 let p = counters.withLock { c -> BatchProgress in
                     c.done += 1
@@ -130,7 +133,7 @@ public enum BatchConverter {
                             widened: all.filter { $0.status == .ok && $0.format != nil }.count)
     }
 
-    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions) -> (BatchRecord, Int) {
+    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions, modelSHA256: String?) -> (BatchRecord, Int) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
         if let reason = item.skip {
             record.output = nil
@@ -145,13 +148,15 @@ public enum BatchConverter {
         do {
             let sourceHash = try FileHasher.hash(path: item.source)
             do {
-                return try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash, record)
+                return try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash,
+                               modelSHA256: modelSHA256, record)
             } catch AudioDQError.float32CannotHold where o.format == nil {
                 // 24-bit under the default format: float32 cannot carry its noise, float64 can
                 record.output = item.stem + "." + ValueFormat.f64.rawValue
                 record.format = .f64
                 record.dtype = .float64
-                return try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash, record)
+                return try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash,
+                               modelSHA256: modelSHA256, record)
             }
         } catch {
             record.status = .failed
@@ -162,10 +167,11 @@ public enum BatchConverter {
 
     /// Converts (or skips, when its sidecar matches) `item` into `output` as `format`.
     static func attempt(_ item: BatchPlan.Item, _ o: BatchOptions, format: ValueFormat, output: String,
-                        sourceHash: String, _ start: BatchRecord) throws -> (BatchRecord, Int) {
+                        sourceHash: String, modelSHA256: String?, _ start: BatchRecord) throws -> (BatchRecord, Int) {
         var record = start
         try makeDirectory((output as NSString).deletingLastPathComponent)
-        if !o.force, let sc = matchingSidecar(item, output: output, format: format, o, sourceHash: sourceHash) {
+        if !o.force, let sc = matchingSidecar(item, output: output, format: format, o, sourceHash: sourceHash,
+                                              modelSHA256: modelSHA256) {
             record.status = .skipped
             record.frames = sc.source.frames
             record.binCount = sc.source.binCount
@@ -201,16 +207,26 @@ public enum BatchConverter {
         return (record, sc.source.frames * sc.source.channels)
     }
 
-    /// The existing sidecar when it describes this exact conversion and the output is whole.
+    /// The existing sidecar when it describes this exact conversion and the output is whole: the
+    /// same source bytes (SHA-256) read the same way (the `--raw` format of a headerless file:
+    /// encoding, rate, channels, byte order), the same format, resolved range and resolved dtype
+    /// (defaults applied as `Converter` applies them), seed, stream, method, and model (path and
+    /// SHA-256 of the file, `modelSHA256`). A sidecar that lacks a field this needs (written by an
+    /// earlier version) does not match, so its output is redone.
     static func matchingSidecar(_ item: BatchPlan.Item, output: String, format: ValueFormat, _ o: BatchOptions,
-                                sourceHash: String) -> Sidecar? {
+                                sourceHash: String, modelSHA256: String?) -> Sidecar? {
         guard let sc = try? Sidecar.load(path: Sidecar.path(for: output)) else { return nil }
         let range = o.range ?? (format == .wav ? .symmetric : .unit)
-        guard sc.source.sha256 == sourceHash, sc.dequantization.seed == o.seed,
+        let model = o.method == .variational ? modelSHA256 : nil
+        guard sc.source.sha256 == sourceHash, sc.source.raw == (item.headerless ? o.raw?.spec : nil),
+              sc.dequantization.seed == o.seed,
               sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
+              o.method == .uniform || model != nil, sc.dequantization.modelSHA256 == model,
               sc.dequantization.range == range,
               sc.dequantization.streamName == sourceHash, sc.output.format == format,
-              o.dtype == nil || sc.output.dtype == o.dtype else { return nil }
+              let type = try? Converter.resolveType(format: format, requested: o.dtype, encoding: sc.source.encoding,
+                                                    input: item.source, output: output),
+              sc.output.dtype == type else { return nil }
         var st = stat()
         guard stat(output, &st) == 0 else { return nil }
         let values = Int64(sc.source.frames * sc.source.channels) * Int64(sc.output.dtype.byteWidth)

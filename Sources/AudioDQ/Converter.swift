@@ -73,9 +73,12 @@ public enum Converter {
         let range = o.range ?? (format == .wav ? .symmetric : .unit)
 
         var model: DequantModel?
+        var modelSHA256: String?
         if o.method == .variational {
             guard let mp = o.modelPath else { throw AudioDQError.invalidArgument("--method variational needs --model") }
-            let m = try DequantModel.load(path: mp)
+            let file = try ModelFile(path: mp)
+            let m = file.model
+            modelSHA256 = file.sha256
             guard m.method == .variational else { throw DequantizationError.wrongMethod(path: mp, expected: .variational, found: m.method) }
             guard m.binCount == info.binCount else {
                 throw DequantizationError.binCountMismatch(path: mp, model: m.binCount, data: info.binCount)
@@ -130,7 +133,7 @@ public enum Converter {
         let sidecar = Sidecar(
             source: .init(path: o.recordedSourcePath ?? o.input, sha256: try knownSHA256 ?? hasher!.value(), container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
-                          channels: info.channels, frames: frames),
+                          channels: info.channels, frames: frames, raw: o.raw?.spec),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],
                           sha256: try writer.digest()),
             dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
@@ -138,7 +141,7 @@ public enum Converter {
                                   streamSource: o.streamName == nil ? Sidecar.streamFromSourceSHA256 : nil,
                                   generator: "wyrand-counter", uVariant: Sidecar.uVariant(method: o.method, dtype: type),
                                   encode: range.encodeFormula, decode: range.decodeFormula,
-                                  model: o.modelPath, logQTotalNats: logQTotal))
+                                  model: o.modelPath, logQTotalNats: logQTotal, modelSHA256: modelSHA256))
         if let sidecarOut { try sidecar.write(to: sidecarOut) }
         try out.commit()
         try logQOut?.commit()

@@ -17,6 +17,10 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var sampleRate: Int
         public var channels: Int
         public var frames: Int
+        /// Headerless input only: the `--raw` format it was read as, `encoding:rate:channels:le|be`
+        /// (`RawFormat.spec`; the byte order is the one thing the other fields do not say).
+        /// Absent for files with a header and in sidecars written before this field existed.
+        public var raw: String? = nil
     }
 
     public struct Output: Codable, Sendable, Equatable {
@@ -52,6 +56,10 @@ public struct Sidecar: Codable, Sendable, Equatable {
         /// Variational only: the model file and the total log q(u|x) in nats over all samples.
         public var model: String?
         public var logQTotalNats: Double?
+        /// Variational only: SHA-256 of the model file the output was made with (a model
+        /// retrained in place has the same `model` path, not the same hash). Absent in sidecars
+        /// written before this field existed.
+        public var modelSHA256: String? = nil
     }
 
     public var schema: String = "audiodq.sidecar/1"

@@ -15,6 +15,14 @@ public struct RawFormat: Sendable, Equatable {
         self.bigEndian = bigEndian
     }
 
+    /// The canonical `encoding:rate:channels[:le|be]` (the encoding by its `SampleEncoding` raw
+    /// value; the byte order only for multi-byte samples, where it matters), which
+    /// `init(spec:)` reads back as this format. Two formats that read a file alike have the
+    /// same spec.
+    public var spec: String {
+        "\(encoding.rawValue):\(sampleRate):\(channels)" + (encoding.bits > 8 ? (bigEndian ? ":be" : ":le") : "")
+    }
+
     /// Parses `encoding:rate:channels[:le|be]`.
     public init(spec: String) throws(SoundFileError) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

@@ -100,6 +100,84 @@ import Testing
         #expect(try treeBytes(out) != first)
     }
 
+    /// A model retrained in place keeps its path but not its bytes: the sidecar records the
+    /// model file's SHA-256, and a re-run redoes every output made with the old model (and skips
+    /// them while the model is unchanged).
+    @Test func rerunsRedoOutputsOfAModelRetrainedInPlace() throws {
+        let dir = try TempDir()
+        let input = dir.file("in")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        for name in ["a.wav", "b.wav"] { try FileManager.default.copyItem(atPath: fixture("speech-u8.wav"), toPath: input + "/" + name) }
+        let model = dir.file("m.dqm"), out = dir.file("out")
+        func train(seed: String, _ extra: [String] = []) throws {
+            let r = try CLI.run(["train", fixture("speech-u8.wav"), "--model", model, "--method", "variational", "--flow-steps", "1",
+                                 "--hidden", "4", "--squeeze", "2", "--q-layers", "2", "--q-hidden", "8", "--steps", "3",
+                                 "--segment", "256", "--batch", "2", "--threads", "1", "--seed", seed, "-q"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        func convert() throws -> String {
+            let r = try CLI.run(["convert", input, out, "--method", "variational", "--model", model, "--jobs", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stderr
+        }
+        try train(seed: "1")
+        #expect(try convert().contains("2 ok, 0 skipped"))
+        let first = try treeBytes(out)
+        #expect(try Sidecar.load(path: out + "/a.f32.json").dequantization.modelSHA256 == FileHasher.hash(path: model))
+        #expect(try convert().contains("0 ok, 2 skipped"))
+        try train(seed: "2", ["--force"])
+        let again = try convert()
+        #expect(again.contains("2 ok, 0 skipped"), "\(again)")
+        #expect(try treeBytes(out) != first)
+        #expect(try Sidecar.load(path: out + "/b.f32.json").dequantization.modelSHA256 == FileHasher.hash(path: model))
+        #expect(try convert().contains("0 ok, 2 skipped"))
+    }
+
+    /// The `--raw` format decides how a headerless file's bytes are read: a re-run with another
+    /// byte order, rate or channel count redoes the headerless outputs (files with a header are
+    /// read alike and stay skipped); the same format skips them.
+    @Test func rerunsRedoHeaderlessOutputsReadWithAnotherRawFormat() throws {
+        let dir = try TempDir()
+        let input = dir.file("in"), out = dir.file("out")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("speech-s16be.raw"), toPath: input + "/take.raw")
+        try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input + "/speech.wav")
+        func convert(_ raw: String) throws -> String {
+            let r = try CLI.run(["convert", input, out, "--raw", raw, "--jobs", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stderr
+        }
+        #expect(try convert("s16:8000:1:be").contains("2 ok, 0 skipped"))
+        let big = try bytes(out + "/take.f32")
+        #expect(try Sidecar.load(path: out + "/take.f32.json").source.raw == "pcm_16:8000:1:be")
+        #expect(try Sidecar.load(path: out + "/speech.f32.json").source.raw == nil)
+        #expect(try convert("s16:8000:1:be").contains("0 ok, 2 skipped"))
+        #expect(try convert("s16:8000:1:le").contains("1 ok, 1 skipped"))
+        #expect(try bytes(out + "/take.f32") != big)
+        for (raw, rate, channels) in [("s16:16000:1:le", 16000, 1), ("s16:16000:2:le", 16000, 2)] {
+            #expect(try convert(raw).contains("1 ok, 1 skipped"), "\(raw)")
+            let sc = try Sidecar.load(path: out + "/take.f32.json")
+            #expect(sc.source.sampleRate == rate && sc.source.channels == channels, "\(raw)")
+        }
+        #expect(try convert("s16:16000:2:le").contains("0 ok, 2 skipped"))
+    }
+
+    /// Without --dtype the dtype is the default one (float32 here), not whatever the sidecar
+    /// says: an output written with --dtype float64 is redone by a run without it.
+    @Test func rerunsCompareTheResolvedDtype() throws {
+        let dir = try TempDir()
+        let input = dir.file("in"), out = dir.file("out")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input + "/speech.wav")
+        #expect(try CLI.run(["convert", input, out, "--format", "npy", "--dtype", "float64", "-q"]).status == 0)
+        #expect(try Sidecar.load(path: out + "/speech.npy.json").output.dtype == .float64)
+        #expect(try CLI.run(["convert", input, out, "--format", "npy", "--dtype", "float64"]).stderr.contains("0 ok, 1 skipped"))
+        let r = try CLI.run(["convert", input, out, "--format", "npy"])
+        #expect(r.status == 0 && r.stderr.contains("1 ok, 0 skipped"), "\(r.stderr)")
+        #expect(try Sidecar.load(path: out + "/speech.npy.json").output.dtype == .float32)
+        #expect(try CLI.run(["convert", input, out, "--format", "npy", "--dtype", "float32"]).stderr.contains("0 ok, 1 skipped"))
+    }
+
     /// Outputs written with the stream name of earlier versions (the relative path) are not what
     /// a run writes now: a re-run redoes them instead of skipping them as matching.
     @Test func outputsWithTheOldDefaultStreamAreRedone() throws {
