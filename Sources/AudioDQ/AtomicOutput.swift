@@ -150,17 +150,133 @@ public final class AtomicOutput {
         return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
     }
 
-    /// Renames the temporary file onto the destination.
+    /// Renames the temporary file onto the destination (durably, see `commit(_:voucher:)`).
     public func commit() throws {
-        guard !done else { return }
-        done = true
-        if isStream { return }
-        defer { releaseLock() }
-        if rename(writePath, finalPath) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(writePath)
-            throw AudioDQError.cannotWrite(path: finalPath, reason: reason)
+        try AtomicOutput.commit([self], voucher: nil)
+    }
+
+    /// Whether commits flush to stable storage: true unless the environment sets
+    /// `AUDIODQ_FSYNC=0` (scratch data, where a power loss may lose outputs already reported).
+    static let durable: Bool = {
+        guard let v = getenv("AUDIODQ_FSYNC") else { return true }
+        return String(cString: v) != "0"
+    }()
+
+    /// Commits a group of outputs: `members` (the data) and the `voucher` that describes them (the
+    /// sidecar), in an order that keeps one invariant for readers (batch resume, `restore`): a
+    /// voucher at its destination always describes the members at theirs; members without a
+    /// voucher are not done.
+    /// 1. With `flush`, every temporary file is flushed (`fsync`): no rename can reach the disk
+    ///    before the bytes it names.
+    /// 2. A voucher already at the destination (an older run's) is removed: it would vouch for the
+    ///    new members between steps 3 and 4.
+    /// 3. The members are renamed into place (with `flush`, then their folders flushed, so no
+    ///    voucher can reach the disk before their names), then 4. the voucher, and with `flush`
+    ///    its folder: when this returns, the group survives a power loss.
+    /// When a rename fails, the members already renamed are removed and every temporary file is
+    /// deleted: the group is either all in place or none of it. Streams (devices, FIFOs) are
+    /// written in place and have nothing to rename. Without `flush` (batch conversion, which
+    /// flushes the whole file system once before its manifest) the order holds for a killed
+    /// process but a power loss may keep any subset of the steps.
+    static func commit(_ members: [AtomicOutput], voucher: AtomicOutput?, flush: Bool = durable) throws {
+        let group = (members + (voucher.map { [$0] } ?? [])).filter { !$0.done }
+        defer { group.forEach { $0.abort() } }
+        let files = group.filter { !$0.isStream }
+        if flush { for f in files { try f.flush() } }
+        if let voucher, !voucher.done, !voucher.isStream { remove(voucher.finalPath) }
+        var renamed: [AtomicOutput] = []
+        func place(_ batch: [AtomicOutput]) throws {
+            for f in batch {
+                if let e = f.renameIntoPlace() {
+                    for r in renamed { remove(r.finalPath); r.releaseLock() }
+                    throw e
+                }
+                f.done = true   // its temporary name is gone: nothing for abort to remove
+                renamed.append(f)
+            }
+            if flush { try syncFolders(of: batch) }
         }
+        try place(files.filter { $0 !== voucher })
+        try place(files.filter { $0 === voucher })
+        group.forEach { $0.done = true; $0.releaseLock() }
+    }
+
+    /// `fsync` of each folder holding one of `outputs` (once per folder).
+    private static func syncFolders(of outputs: [AtomicOutput]) throws {
+        var folders: [String] = []
+        for f in outputs where !folders.contains(split(f.finalPath).dir) {
+            folders.append(split(f.finalPath).dir)
+            try syncFolder(folders.last!, reportAs: f.finalPath)
+        }
+    }
+
+    /// Flushes the whole file system holding `path` (`syncfs`): batch conversion's one flush
+    /// before its manifest, instead of three per output.
+    static func syncFileSystem(of path: String) throws {
+        noteFolder(path, "syncfs")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        if flushFileSystem(fd) != 0 {
+            throw AudioDQError.cannotWrite(path: path, reason: "cannot flush to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// `fsync` of the temporary file (through a descriptor of its own: writers have closed theirs).
+    private func flush() throws {
+        AtomicOutput.note("fsync", finalPath)
+        let fd = open(writePath, O_RDONLY | O_CLOEXEC)
+        if fd < 0 || fsync(fd) != 0 {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { Glibc.close(fd) }
+            throw AudioDQError.cannotWrite(path: finalPath, reason: "cannot flush to disk: \(reason)")
+        }
+        Glibc.close(fd)
+    }
+
+    /// Renames the temporary file onto `finalPath`; the error, or nil.
+    private func renameIntoPlace() -> AudioDQError? {
+        AtomicOutput.note("rename", finalPath)
+        let failed = AtomicOutput.probe.withLock { $0[AtomicOutput.split(finalPath).dir]?.failing.contains(finalPath) ?? false }
+        if failed || rename(writePath, finalPath) != 0 {
+            return .cannotWrite(path: finalPath, reason: failed ? "injected failure" : String(cString: strerror(errno)))
+        }
+        return nil
+    }
+
+    /// `fsync` of a folder, so the names renamed into it are on disk. File systems that cannot
+    /// sync a folder (EINVAL) are left alone.
+    static func syncFolder(_ dir: String, reportAs path: String) throws {
+        noteFolder(dir)
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL {
+            throw AudioDQError.cannotWrite(path: path, reason: "cannot flush folder \(dir) to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func remove(_ path: String) {
+        note("unlink", path)
+        _ = unlink(path)
+    }
+
+    /// Test seam, keyed by folder: commits into a watched folder log their file-system steps
+    /// ("fsync NAME", "rename NAME", "unlink NAME", "fsyncdir", "syncfs"; NAME the
+    /// destination's file name), and a rename onto a destination in `failing` fails.
+    struct Probe {
+        var log: [String] = []
+        var failing: Set<String> = []
+    }
+    static let probe = Mutex<[String: Probe]>([:])
+
+    private static func note(_ step: String, _ path: String) {
+        let (dir, name) = split(path)
+        probe.withLock { if $0[dir] != nil { $0[dir]!.log.append("\(step) \(name)") } }
+    }
+
+    private static func noteFolder(_ dir: String, _ step: String = "fsyncdir") {
+        probe.withLock { if $0[dir] != nil { $0[dir]!.log.append(step) } }
     }
 
     /// Removes the temporary file (no-op after `commit()`).
@@ -189,3 +305,10 @@ public final class AtomicOutput {
         name.hasPrefix(".") && (name.contains(tempMarker) || name.hasSuffix(partSuffix))
     }
 }
+
+#if os(Linux)
+/// glibc's `syncfs(2)` (declared only under _GNU_SOURCE, so not imported by Glibc).
+@_silgen_name("syncfs") private func flushFileSystem(_ fd: Int32) -> Int32
+#else
+private func flushFileSystem(_ fd: Int32) -> Int32 { sync(); return 0 }
+#endif

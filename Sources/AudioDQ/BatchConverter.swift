@@ -126,6 +126,8 @@ public enum BatchConverter {
         let all = records.withLock { $0.compactMap { $0 } }
         let c = counters.withLock { $0 }
         let manifest = o.outputDir + "/manifest-\(o.shard?.description ?? "all").jsonl"
+        // one flush for every output of the run, before the manifest that lists them
+        if AtomicOutput.durable { try AtomicOutput.syncFileSystem(of: o.outputDir) }
         try writeManifest(all, to: manifest)
         return BatchSummary(records: all, ok: c.ok, skipped: c.skipped, failed: c.failed, samples: c.samples,
                             seconds: Date().timeIntervalSince(start), manifest: manifest,
@@ -199,7 +201,7 @@ public enum BatchConverter {
         c.hashOutput = true
         c.method = o.method
         c.modelPath = o.modelPath
-        let sc = try Converter.run(c, claimed: out, claimedSidecar: sidecar)
+        let sc = try Converter.run(c, claimed: out, claimedSidecar: sidecar, flush: false)
         record.status = .ok
         record.frames = sc.source.frames
         record.binCount = sc.source.binCount

@@ -60,8 +60,10 @@ public enum Converter {
     }
 
     /// `claimed`, `claimedSidecar`: the output and its sidecar already claimed by batch conversion
-    /// (`AtomicOutput(claiming:)`).
-    static func run(_ o: ConvertOptions, claimed: AtomicOutput?, claimedSidecar: AtomicOutput? = nil) throws -> Sidecar {
+    /// (`AtomicOutput(claiming:)`). `flush`: fsync the outputs before reporting them written
+    /// (batch conversion flushes once for the whole run instead).
+    static func run(_ o: ConvertOptions, claimed: AtomicOutput?, claimedSidecar: AtomicOutput? = nil,
+                    flush: Bool = AtomicOutput.durable) throws -> Sidecar {
         guard let format = o.format ?? ValueFormat(path: o.output) else {
             throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ValueFormat.extensionsText)
         }
@@ -143,9 +145,8 @@ public enum Converter {
                                   encode: range.encodeFormula, decode: range.decodeFormula,
                                   model: o.modelPath, logQTotalNats: logQTotal, modelSHA256: modelSHA256))
         if let sidecarOut { try sidecar.write(to: sidecarOut) }
-        try out.commit()
-        try logQOut?.commit()
-        try sidecarOut?.commit()
+        // the sidecar vouches for the data: it goes into place last, or not at all
+        try AtomicOutput.commit([out] + (logQOut.map { [$0] } ?? []), voucher: sidecarOut, flush: flush)
         return sidecar
     }
 
