@@ -5,17 +5,21 @@ import Glibc
 import Darwin
 #endif
 
-/// Uncompressed stored samples read straight from the file's pages, without copying them through
-/// a read buffer: the data region libsndfile located (it parses the header; the region starts at
-/// the descriptor's position when `sf_open_fd` returns) is mapped in windows of `windowBytes` and
-/// each stored code is turned into its bin in one pass.
+/// Uncompressed stored samples turned into bins in one pass over the stored bytes: the data region
+/// libsndfile located (it parses the header; the region starts at the descriptor's position when
+/// `sf_open_fd` returns) is read with `pread` in windows of `windowBytes` into one buffer, and each
+/// stored code is turned into its bin from there.
 ///
 /// Used for 16-bit PCM (either byte order, as `SFC_RAW_DATA_NEEDS_ENDSWAP` says) and for 8-bit
 /// and G.711 codes stored as bytes. `SoundFileReader` enables it only after checking, on samples
 /// at the start, middle and end, that it yields exactly what libsndfile's own read does, and only
 /// when the file holds every declared frame (a short file goes through libsndfile, which reports
-/// the truncation). Memory: one window is mapped at a time, so the resident size does not grow
-/// with the file.
+/// the truncation). Memory: one window, whatever the file's length.
+///
+/// The file is read, not mapped: a mapped page that another process truncates away faults
+/// (SIGBUS) when it is touched, whatever was checked when the mapping was made, while `pread`
+/// of a file cut short meanwhile simply returns fewer bytes, which `decode` reports (the copy
+/// out of the page cache costs nothing measurable in a conversion; README, Performance).
 final class DirectSamples {
     /// Bytes per stored sample: 2 (16-bit PCM) or 1 (8-bit, G.711).
     let width: Int
@@ -27,12 +31,11 @@ final class DirectSamples {
     let samples: Int64
     private let fd: Int32
     private let byteToBin: [UInt16]
-    private var window: UnsafeRawPointer?
+    /// The window: file bytes windowStart..<windowStart + windowCount.
+    private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var windowStart: Int64 = 0
     private var windowCount = 0
-    /// Stand-in for a window when the file cannot be mapped: bytes are `pread` into it.
-    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    static let windowBytes = 4 << 20
+    static let windowBytes = 1 << 20
 
     init(fd: Int32, width: Int, swap: Bool, dataOffset: Int64, samples: Int64, byteToBin: [UInt16]) {
         self.fd = fd
@@ -43,16 +46,7 @@ final class DirectSamples {
         self.byteToBin = byteToBin
     }
 
-    deinit {
-        unmap()
-        scratch.deallocate()
-    }
-
-    private func unmap() {
-        if let w = window { munmap(UnsafeMutableRawPointer(mutating: w), windowCount) }
-        window = nil
-        windowCount = 0
-    }
+    deinit { buffer.deallocate() }
 
     /// errno of the last failed read (0: none; a short decode without it is an early end of file).
     private(set) var lastError: Int32 = 0
@@ -85,49 +79,29 @@ final class DirectSamples {
     }
 
     /// A pointer to the file's bytes from `start`, and how many of the `count` wanted it covers
-    /// (a whole number of samples, at least one): from the current window, a new one, or `pread`.
+    /// (a whole number of samples, at least one): from the current window, or a new one read with
+    /// `pread` from `start`; nil at end of file or after a failed read (`lastError`).
     private func bytes(at start: Int64, count: Int) -> (UnsafeRawPointer, Int)? {
-        if let w = window, start >= windowStart, start + Int64(width) <= windowStart + Int64(windowCount) {
+        if start >= windowStart, start + Int64(width) <= windowStart + Int64(windowCount) {
             let off = Int(start - windowStart)
-            return (w + off, min(count, (windowCount - off) / width * width))
+            return (UnsafeRawPointer(buffer.baseAddress!) + off, min(count, (windowCount - off) / width * width))
         }
-        unmap()
-        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
-        let mapStart = start / page * page
         let end = dataOffset + samples * Int64(width)
-        let length = Int(min(end - mapStart, Int64(Self.windowBytes)))
-        var st = stat()
-        if let p = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(mapStart)), p != MAP_FAILED {
-            // a file cut short meanwhile would fault (SIGBUS) past its end: read it instead
-            guard fstat(fd, &st) == 0, Int64(st.st_size) >= mapStart + Int64(length) else {
-                munmap(p, length)
-                return readInstead(at: start, count: count)
-            }
-            window = UnsafeRawPointer(p)
-            windowStart = mapStart
-            windowCount = length
-            let off = Int(start - mapStart)
-            return (UnsafeRawPointer(p) + off, min(count, (length - off) / width * width))
-        }
-        return readInstead(at: start, count: count)
-    }
-
-    /// Not mappable (or shorter than when opened): `pread` into a buffer; nil at end of file.
-    private func readInstead(at start: Int64, count: Int) -> (UnsafeRawPointer, Int)? {
-        let want = min(count, 1 << 20)
-        if scratch.count < want {
-            scratch.deallocate()
-            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: want, alignment: 64)
+        let want = Int(min(end - start, Int64(Self.windowBytes)))
+        if buffer.count < want {
+            buffer.deallocate()
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: want, alignment: 64)
         }
         var got = 0
         while got < want {
-            let r = pread(fd, scratch.baseAddress! + got, want - got, off_t(start) + off_t(got))
+            let r = pread(fd, buffer.baseAddress! + got, want - got, off_t(start) + off_t(got))
             if r < 0 && errno == EINTR { continue }
             if r < 0 { lastError = errno }
             if r <= 0 { break }
             got += r
         }
-        let usable = got / width * width
-        return usable > 0 ? (UnsafeRawPointer(scratch.baseAddress!), usable) : nil
+        windowStart = start
+        windowCount = got / width * width
+        return windowCount > 0 ? (UnsafeRawPointer(buffer.baseAddress!), min(count, windowCount)) : nil
     }
 }

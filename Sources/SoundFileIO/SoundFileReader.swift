@@ -15,10 +15,10 @@ import Darwin
 ///   decoded path merges);
 /// - 8-bit PCM elsewhere (FLAC, Sound Designer II): `sf_read_short` returns v·256 exactly;
 /// - 16-bit PCM: `sf_read_short` is the stored value; 24-bit PCM: `sf_read_int` is v·256.
-/// Uncompressed 16-bit and byte-coded data in a regular file is then read straight from the
-/// file's pages (`DirectSamples`), once libsndfile has located it and a check at the start,
-/// middle and end has shown both paths give the same bins: one pass instead of a copy and a pass.
-/// Memory is the caller's buffer plus one scratch chunk or mapped window: it does not grow with
+/// Uncompressed 16-bit and byte-coded data in a regular file is then read by `DirectSamples`
+/// (`pread`, no mapping), once libsndfile has located it and a check at the start, middle and end
+/// has shown both paths give the same bins: one pass instead of a copy and a pass.
+/// Memory is the caller's buffer plus one scratch chunk or read window: it does not grow with
 /// file length.
 /// Not thread-safe: use one reader per thread.
 public final class SoundFileReader {

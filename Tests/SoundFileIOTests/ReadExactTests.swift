@@ -156,6 +156,37 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
         }
     }
 
+    /// A file cut short while a window of it is being read (issue #11): the bytes already read
+    /// stay good and the rest is reported as truncated; reading from a mapping of the file would
+    /// fault (SIGBUS) on the pages the cut removed, whatever was checked when the window was made.
+    @Test func fileCutInsideTheWindowBeingReadIsReportedNotACrash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dq-cut-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let frames = DirectSamples.windowBytes   // two windows of 2-byte samples
+        let bins = (0..<frames).map { UInt32(truncatingIfNeeded: UInt64($0) &* 2_654_435_761 >> 7) & 0xFFFF }
+        let path = dir.appendingPathComponent("long.wav").path
+        let w = try CodeWriter(path: path, container: .wav, encoding: .pcm16, sampleRate: 16000, channels: 1)
+        try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
+        try w.close()
+        let r = try SoundFileReader(path: path)
+        #expect(r.readsDirectly)
+        var chunk = [UInt32](repeating: 0, count: 65536)
+        let first = try chunk.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) in try r.read(into: p) }
+        #expect(first == 65536 && Array(chunk) == Array(bins[0..<65536]))
+        #expect(truncate(path, 1 << 20) == 0)   // inside the first window, past the first chunk
+        var got = first
+        let error = #expect(throws: SoundFileError.self) {
+            while true {
+                let n = try chunk.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) in try r.read(into: p) }
+                if n == 0 { break }
+                #expect(Array(chunk[0..<n]) == Array(bins[got..<(got + n)]))
+                got += n
+            }
+        }
+        guard case .truncated? = error else { Issue.record("not reported as truncated: \(String(describing: error))"); return }
+    }
+
     @Test func chunkSizeDoesNotChangeBins() throws {
         let a = try readBins("stereo.wav", chunk: 1)
         let b = try readBins("stereo.wav", chunk: 100_000)
