@@ -10,6 +10,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case outputIsDirectory(path: String)
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
+    /// The source changed (size, times or identity) between hashing it and reading its samples.
+    case sourceChanged(path: String)
     case unknownOutputFormat(path: String, allowed: String)
     /// 24-bit bins are one float32 step wide near full scale: noise cannot be carried. `path` is
     /// the source; `output` the float32 output asked for, when there is one.
@@ -42,6 +44,7 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .outputIsDirectory(let p): return "\(p): output is a directory"
         case .cannotWrite(let p, let r): return "\(p): cannot write: \(r)"
         case .cannotRead(let p, let r): return "\(p): cannot read: \(r)"
+        case .sourceChanged(let p): return "\(p): changed while it was read"
         case .unknownOutputFormat(let p, let a): return "\(p): unknown output format (use \(a))"
         case .float32CannotHold(let p, let e, let o):
             return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale)\(o.map { ", output \($0)" } ?? ""); write .f64, or .npy/.wav with --dtype float64"

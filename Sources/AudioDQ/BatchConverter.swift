@@ -148,17 +148,17 @@ public enum BatchConverter {
             return (record, 0)
         }
         do {
-            let sourceHash = try FileHasher.hash(path: item.source)
+            let (sourceHash, sourceState) = try FileHasher.hashWithState(path: item.source)
             do {
                 return try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash,
-                               modelSHA256: modelSHA256, record)
+                               sourceState: sourceState, modelSHA256: modelSHA256, record)
             } catch AudioDQError.float32CannotHold where o.format == nil {
                 // 24-bit under the default format: float32 cannot carry its noise, float64 can
                 record.output = item.stem + "." + ValueFormat.f64.rawValue
                 record.format = .f64
                 record.dtype = .float64
                 return try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash,
-                               modelSHA256: modelSHA256, record)
+                               sourceState: sourceState, modelSHA256: modelSHA256, record)
             }
         } catch {
             record.status = .failed
@@ -169,7 +169,8 @@ public enum BatchConverter {
 
     /// Converts (or skips, when its sidecar matches) `item` into `output` as `format`.
     static func attempt(_ item: BatchPlan.Item, _ o: BatchOptions, format: ValueFormat, output: String,
-                        sourceHash: String, modelSHA256: String?, _ start: BatchRecord) throws -> (BatchRecord, Int) {
+                        sourceHash: String, sourceState: FileState? = nil, modelSHA256: String?,
+                        _ start: BatchRecord) throws -> (BatchRecord, Int) {
         var record = start
         try makeDirectory((output as NSString).deletingLastPathComponent)
         if !o.force, let sc = matchingSidecar(item, output: output, format: format, o, sourceHash: sourceHash,
@@ -198,6 +199,7 @@ public enum BatchConverter {
         c.force = true
         c.threads = 1
         c.sourceSHA256 = sourceHash
+        c.sourceState = sourceState
         c.hashOutput = true
         c.method = o.method
         c.modelPath = o.modelPath

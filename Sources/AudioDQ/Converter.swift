@@ -35,6 +35,9 @@ public struct ConvertOptions: Sendable {
     public var recordedSourcePath: String?
     /// The source's SHA-256 when the caller already has it (batch conversion hashes first).
     public var sourceSHA256: String?
+    /// The source's state when `sourceSHA256` was computed: the conversion refuses a file
+    /// whose state differs (`sourceChanged`).
+    var sourceState: FileState?
     /// `variational` draws u from the trained q(u | x) of `modelPath`.
     public var method: DequantMethod = .uniform
     public var modelPath: String?
@@ -98,10 +101,15 @@ public enum Converter {
         let sidecarOut = try claimedSidecar ?? sidecarTarget.map { (p) throws in
             try AtomicOutput(path: p, force: o.force, inputs: [o.input])
         }
-        // the default stream is the source's SHA-256, needed before the first draw; a given name
-        // lets the source be hashed on another thread while converting
-        let knownSHA256 = try o.sourceSHA256 ?? (o.streamName == nil ? FileHasher.hash(path: o.input) : nil)
-        let hasher = knownSHA256 == nil ? FileHasher(path: o.input) : nil
+        // the sidecar vouches for the bytes converted: the source is hashed from the descriptor
+        // the samples are read from, and refused if its state moves between the hash and the
+        // last read. The default stream is the source's SHA-256, needed before the first draw;
+        // a given name lets the source be hashed on another thread while converting
+        let state = reader.fileState
+        if let expected = o.sourceState, expected != state { throw AudioDQError.sourceChanged(path: o.input) }
+        let knownSHA256 = try o.sourceSHA256 ?? (o.streamName == nil ? FileHasher.hash(reader: reader) : nil)
+        let hasher = knownSHA256 == nil ? FileHasher(reader: reader) : nil
+        afterHashing.withLock { $0[o.input] }?()
         let streamName = o.streamName ?? knownSHA256!
         let key = NoiseKey(seed: o.seed, name: streamName)
         let deq = UniformDequantizer(binCount: info.binCount, range: range, key: key)
@@ -132,8 +140,10 @@ public enum Converter {
             }
         }
         try writer.close()
+        let sourceSHA256 = try knownSHA256 ?? hasher!.value()
+        if reader.fileState != state { throw AudioDQError.sourceChanged(path: o.input) }
         let sidecar = Sidecar(
-            source: .init(path: o.recordedSourcePath ?? o.input, sha256: try knownSHA256 ?? hasher!.value(), container: info.container.rawValue,
+            source: .init(path: o.recordedSourcePath ?? o.input, sha256: sourceSHA256, container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
                           channels: info.channels, frames: frames, raw: o.raw?.spec),
             output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],
@@ -149,6 +159,9 @@ public enum Converter {
         try AtomicOutput.commit([out] + (logQOut.map { [$0] } ?? []), voucher: sidecarOut, flush: flush)
         return sidecar
     }
+
+    /// Test seam, keyed by input path: run after the source is hashed, before its samples are read.
+    static let afterHashing = Mutex<[String: @Sendable () -> Void]>([:])
 
     static func resolveType(format: ValueFormat, requested: ValueType?, encoding: SampleEncoding,
                             input: String, output: String) throws -> ValueType {

@@ -58,16 +58,6 @@ final class FileDescriptor {
         return done
     }
 
-    /// A read-only, prefaulted mapping of `bytes` bytes from `offset` (a multiple of the page
-    /// size; caller unmaps), or nil when the file cannot be mapped (pipes, some file systems).
-    func mapped(offset: Int, bytes: Int) -> UnsafeRawBufferPointer? {
-        guard bytes > 0, let p = mmap(nil, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset)),
-              p != MAP_FAILED else { return nil }
-        // a file cut short meanwhile would fault (SIGBUS) past its end: read it instead
-        guard size >= Int64(offset + bytes) else { munmap(p, bytes); return nil }
-        return UnsafeRawBufferPointer(start: p, count: bytes)
-    }
-
     /// Reserves `bytes` for the file (posix_fallocate); file systems without it are left alone.
     func preallocate(_ bytes: Int64) throws {
         guard bytes > 0 else { return }

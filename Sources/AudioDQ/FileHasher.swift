@@ -1,17 +1,23 @@
 import Foundation
+import SoundFileIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Computes a file's SHA-256 on a background thread while the caller does other work.
+/// SHA-256 of a file, read in 1 MiB pieces (never mapped: a mapped page truncated away by another
+/// process would raise SIGBUS), either by path or from the descriptor a `SoundFileReader` reads
+/// its samples from, so the digest is of the file that was converted; optionally on a background
+/// thread while the caller does other work.
 final class FileHasher: @unchecked Sendable {
     private let group = DispatchGroup()
     private var result: Result<String, AudioDQError> = .failure(.invalidArgument("not started"))
 
-    init(path: String) {
+    /// Starts hashing `reader`'s file on another thread (`pread` only: the reader stays usable).
+    init(reader: SoundFileReader) {
         group.enter()
+        let box = UncheckedBox(reader)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
-            result = Result { try FileHasher.hash(path: path) }.mapError { $0 as? AudioDQError ?? .cannotRead(path: path, reason: "\($0)") }
+            result = Result { try FileHasher.hash(reader: box.value) }.mapError { $0 as? AudioDQError ?? .cannotRead(path: box.value.path, reason: "\($0)") }
             group.leave()
         }
     }
@@ -22,34 +28,42 @@ final class FileHasher: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Files at least this large are hashed from read-only mappings of `mapWindow` bytes at a
-    /// time (no copy into a buffer; one window mapped at once, so resident memory stays small).
-    /// Smaller ones are read into a 64 KiB buffer: many short files hashed from several threads
-    /// must not each map and unmap (unmapping shoots down the TLBs of the other cores).
-    static let mapThreshold = 1 << 20
-    static let mapWindow = 8 << 20
+    static let pieceBytes = 1 << 20
 
-    static func hash(path: String) throws -> String {
-        let fd = try FileDescriptor(reading: path)
-        var sha = SourceHash()
-        let size = Int(fd.size)
-        if size >= mapThreshold {
-            var offset = 0
-            while offset < size, let map = fd.mapped(offset: offset, bytes: min(mapWindow, size - offset)) {
-                sha.update(map)
-                munmap(UnsafeMutableRawPointer(mutating: map.baseAddress), map.count)
-                offset += map.count
-            }
-            if offset == size { return sha.finalizeHex() }
-            if offset > 0 { throw AudioDQError.cannotRead(path: path, reason: "cannot map at byte \(offset)") }
-        }
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
+    /// SHA-256 of the bytes `read(buffer, offset)` yields from offset 0 until it returns 0.
+    private static func hash(read: (UnsafeMutableRawBufferPointer, Int64) throws -> Int) throws -> String {
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceBytes, alignment: 64)
         defer { buf.deallocate() }
+        var sha = SourceHash()
+        var offset: Int64 = 0
         while true {
-            let n = try fd.read(into: buf)
+            let n = try read(buf, offset)
             if n == 0 { break }
             sha.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            offset += Int64(n)
         }
         return sha.finalizeHex()
+    }
+
+    /// SHA-256 of the file at `path`.
+    static func hash(path: String) throws -> String {
+        try hashWithState(path: path).sha256
+    }
+
+    /// SHA-256 of the file at `path` and its state when it was opened; `changed` when the file
+    /// changed while it was hashed.
+    static func hashWithState(path: String) throws -> (sha256: String, state: FileState?) {
+        let fd = try FileDescriptor(reading: path)
+        let state = FileState(fd: fd.fd)
+        let digest = try hash { buf, _ in try fd.read(into: buf) }
+        if FileState(fd: fd.fd) != state { throw AudioDQError.sourceChanged(path: path) }
+        return (digest, state)
+    }
+
+    /// SHA-256 of the file `reader` reads its samples from (the same descriptor).
+    static func hash(reader: SoundFileReader) throws -> String {
+        do {
+            return try hash { (buf, offset) throws(SoundFileError) in try reader.readFileBytes(at: offset, into: buf) }
+        } catch let e as SoundFileError { throw AudioDQError.soundFile(e) }
     }
 }

@@ -41,6 +41,25 @@ public final class SoundFileReader {
         try self.init(path: path, raw: raw, allowDirect: true)
     }
 
+    /// The state of the open file the samples are read from (nil if `fstat` fails).
+    public var fileState: FileState? { FileState(fd: fd) }
+
+    /// Reads bytes of the open file from `offset` into `buffer` with `pread` (libsndfile's
+    /// position is left alone), until it is full or the file ends; returns the bytes read. Lets
+    /// the caller hash the very file the samples come from. Safe to call from another thread
+    /// while samples are read: it uses only the descriptor.
+    public func readFileBytes(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SoundFileError) -> Int {
+        var got = 0
+        while got < buffer.count {
+            let r = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset) + off_t(got))
+            if r < 0 && errno == EINTR { continue }
+            if r < 0 { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }
+            if r == 0 { break }
+            got += r
+        }
+        return got
+    }
+
     /// `allowDirect: false` keeps every read on libsndfile (tests compare the two paths).
     init(path: String, raw: RawFormat?, allowDirect: Bool) throws(SoundFileError) {
         self.path = path

@@ -173,10 +173,10 @@ import Testing
         }
     }
 
-    @Test func largeSourcesHashTheSameThroughTheMappedPath() throws {
-        // FileHasher maps files of at least `FileHasher.mapThreshold` bytes instead of reading them
+    @Test func largeSourcesHashTheSameAcrossPieces() throws {
+        // FileHasher reads `FileHasher.pieceBytes` at a time
         let dir = try TempDir()
-        var d = Data(count: FileHasher.mapWindow + 12345)   // two mapped windows
+        var d = Data(count: 2 * FileHasher.pieceBytes + 12345)   // three pieces
         for i in stride(from: 0, to: d.count, by: 97) { d[i] = UInt8(truncatingIfNeeded: i &* 31) }
         try d.write(to: URL(fileURLWithPath: dir.file("big.bin")))
         #expect(try FileHasher.hash(path: dir.file("big.bin")) == sha256Hex(d))
