@@ -109,7 +109,7 @@ public enum Converter {
         if let expected = o.sourceState, expected != state { throw AudioDQError.sourceChanged(path: o.input) }
         let knownSHA256 = try o.sourceSHA256 ?? (o.streamName == nil ? FileHasher.hash(reader: reader) : nil)
         let hasher = knownSHA256 == nil ? FileHasher(reader: reader) : nil
-        afterHashing.withLock { $0[o.input] }?()
+        FileHasher.afterHashing(o.input)
         let streamName = o.streamName ?? knownSHA256!
         let key = NoiseKey(seed: o.seed, name: streamName)
         let deq = UniformDequantizer(binCount: info.binCount, range: range, key: key)
@@ -141,7 +141,7 @@ public enum Converter {
         }
         try writer.close()
         let sourceSHA256 = try knownSHA256 ?? hasher!.value()
-        if reader.fileState != state { throw AudioDQError.sourceChanged(path: o.input) }
+        try FileHasher.checkUnchanged(reader, since: state, path: o.input)
         let sidecar = Sidecar(
             source: .init(path: o.recordedSourcePath ?? o.input, sha256: sourceSHA256, container: info.container.rawValue,
                           encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
@@ -159,9 +159,6 @@ public enum Converter {
         try AtomicOutput.commit([out] + (logQOut.map { [$0] } ?? []), voucher: sidecarOut, flush: flush)
         return sidecar
     }
-
-    /// Test seam, keyed by input path: run after the source is hashed, before its samples are read.
-    static let afterHashing = Mutex<[String: @Sendable () -> Void]>([:])
 
     static func resolveType(format: ValueFormat, requested: ValueType?, encoding: SampleEncoding,
                             input: String, output: String) throws -> ValueType {

@@ -1,5 +1,6 @@
 import Foundation
 import SoundFileIO
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,21 @@ final class FileHasher: @unchecked Sendable {
         let digest = try hash { buf, _ in try fd.read(into: buf) }
         if FileState(fd: fd.fd) != state { throw AudioDQError.sourceChanged(path: path) }
         return (digest, state)
+    }
+
+    /// Throws `sourceChanged(path)` when the state of `reader`'s file (size, times, inode) is no
+    /// longer `state`, taken before the hash: called after the last read, it makes a digest
+    /// vouch for exactly the bytes read.
+    static func checkUnchanged(_ reader: SoundFileReader, since state: FileState?, path: String) throws {
+        if reader.fileState != state { throw AudioDQError.sourceChanged(path: path) }
+    }
+
+    /// Test seam, keyed by input path: run after the source is hashed, before its samples are read.
+    static let afterHashingHooks = Mutex<[String: @Sendable () -> Void]>([:])
+
+    /// Runs the test seam registered for `path`, if any.
+    static func afterHashing(_ path: String) {
+        afterHashingHooks.withLock { $0[path] }?()
     }
 
     /// SHA-256 of the file `reader` reads its samples from (the same descriptor).

@@ -107,8 +107,12 @@ public enum Reporter {
             }
         } catch { throw AudioDQError.invalidArgument("\(o.original): \(error)") }
 
-        // the noise key only matters when dequantizing here: then its default is convert's
-        let streamName = try values == nil ? o.streamName ?? FileHasher.hash(path: o.original) : ""
+        // the noise key only matters when dequantizing here: then its default is convert's, the
+        // SHA-256 of the bytes read (hashed from the reader's descriptor; a file whose state moves
+        // between the hash and the last read is refused, as by convert)
+        let state = reader.fileState
+        let streamName = try values == nil ? o.streamName ?? FileHasher.hash(reader: reader) : ""
+        FileHasher.afterHashing(o.original)
         let deq = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: o.seed, name: streamName))
         let chunk = o.chunkFrames * ch
         var bins = [UInt32](repeating: 0, count: chunk)
@@ -148,6 +152,7 @@ public enum Reporter {
             }
             index += n
         }
+        try FileHasher.checkUnchanged(reader, since: state, path: o.original)
         var reports: [ChannelReport] = []
         for a in analyzers {
             do { reports.append(try a.finish()) } catch {

@@ -14,8 +14,8 @@ import Testing
         try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input)
         var o = ConvertOptions(input: input, output: out.file("out.f32"))
         o.streamName = stream
-        Converter.afterHashing.withLock { $0[input] = { change(input) } }
-        defer { Converter.afterHashing.withLock { $0[input] = nil } }
+        FileHasher.afterHashingHooks.withLock { $0[input] = { change(input) } }
+        defer { FileHasher.afterHashingHooks.withLock { $0[input] = nil } }
         do { try Converter.run(o); return (nil, out.entries) } catch { return (error, out.entries) }
     }
 
@@ -41,6 +41,24 @@ import Testing
         })
         #expect((error as? AudioDQError)?.description.hasSuffix("in.wav: changed while it was read") == true, "\(String(describing: error))")
         #expect(left == [])
+    }
+
+    /// `report` derives its default stream the same way: hashed from the descriptor it reads,
+    /// and a source grown between the hash and the last read is refused.
+    @Test func reportRefusesAGrownSource() throws {
+        let src = try TempDir()
+        let input = src.file("in.wav")
+        try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input)
+        FileHasher.afterHashingHooks.withLock { $0[input] = {
+            let h = FileHandle(forWritingAtPath: input)!
+            h.seekToEndOfFile()
+            h.write(Data([1, 2, 3, 4]))
+            h.closeFile()
+        } }
+        defer { FileHasher.afterHashingHooks.withLock { $0[input] = nil } }
+        #expect {
+            _ = try Reporter.run(ReportOptions(original: input))
+        } throws: { ($0 as? AudioDQError)?.description.hasSuffix("in.wav: changed while it was read") == true }
     }
 
     /// The digest is of the file opened for reading, even when the path is replaced meanwhile.
