@@ -81,7 +81,7 @@ public enum Training {
         // after an update is saved at the next step, between its loss and its update.
         var due = false
         func save() throws {
-            try model.save(to: o.modelPath, adam: trainer.adam)
+            try model.save(to: o.modelPath, adam: trainer.adam, flush: AtomicOutput.durable)
             savedAt = o.modelPath
             events(.checkpoint(step: model.step, path: o.modelPath))
             due = false

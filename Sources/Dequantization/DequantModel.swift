@@ -71,9 +71,9 @@ public final class DequantModel {
         return Checkpoint(model: Self.modelName, architecture: arch, arrays: arrays)
     }
 
-    /// Writes the model (and optimizer state) atomically.
-    public func save(to path: String, adam: Adam? = nil) throws {
-        try checkpoint(adam: adam).write(to: path)
+    /// Writes the model (and optimizer state) atomically; `flush`: durably (see `Checkpoint.write`).
+    public func save(to path: String, adam: Adam? = nil, flush: Bool = true) throws {
+        try checkpoint(adam: adam).write(to: path, flush: flush)
     }
 
     /// Reads a `.dqm`. Throws `DequantizationError.notAModel` for another kind of checkpoint and

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,8 +14,8 @@ import Glibc
 ///
 /// Reading checks, in order: magic, format version, CRC32, header, payload sizes (every shape's
 /// product within the bytes that follow it); each failure is its own `FlowEngineError` case.
-/// Writing goes to a temporary file in the destination's folder and is renamed over the
-/// destination, so a crash never leaves a half-written file.
+/// Writing goes to a temporary file in the destination's folder, flushed, and is renamed over the
+/// destination (folder flushed), so a crash never leaves a half-written file.
 public struct Checkpoint: Sendable, Equatable {
     public static let formatVersion: UInt32 = 1
     static let magic: [UInt8] = Array("FLWCKPT".utf8) + [0]
@@ -149,8 +150,11 @@ public struct Checkpoint: Sendable, Equatable {
         return n
     }
 
-    /// Writes atomically: temporary file in the same folder, then rename over `path`.
-    public func write(to path: String) throws {
+    /// Writes atomically: temporary file in the same folder, then rename over `path`. With
+    /// `flush` the temporary file is flushed (`fsync`) before the rename, so the name never
+    /// reaches the disk before the bytes, and the folder after it, so the file survives a power
+    /// loss once this returns; without, the file is whole for a killed process only.
+    public func write(to path: String, flush: Bool = true) throws {
         let data = try encoded()
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
@@ -161,11 +165,38 @@ public struct Checkpoint: Sendable, Equatable {
         } catch {
             throw FlowEngineError.checkpointIO(path: path, reason: "cannot write temporary file: \(error.localizedDescription)")
         }
+        if flush, let reason = Checkpoint.sync(tmp, step: "fsync", dir: dir) {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw FlowEngineError.checkpointIO(path: path, reason: "cannot flush to disk: \(reason)")
+        }
+        Checkpoint.note("rename", dir: dir)
         if rename(tmp, path) != 0 {
             let err = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: tmp)
             throw FlowEngineError.checkpointIO(path: path, reason: "rename failed: \(err)")
         }
+        if flush, let reason = Checkpoint.sync(dir, step: "fsyncdir", dir: dir) {
+            throw FlowEngineError.checkpointIO(path: path, reason: "cannot flush folder \(dir) to disk: \(reason)")
+        }
+    }
+
+    /// `fsync` of the file or folder at `path` through a descriptor of its own; the error text,
+    /// or nil. A folder whose file system cannot sync folders (EINVAL) counts as flushed.
+    private static func sync(_ path: String, step: String, dir: String) -> String? {
+        note(step, dir: dir)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && !(step == "fsyncdir" && errno == EINVAL) { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    /// Test seam, keyed by folder: writes into a watched folder log their steps in order
+    /// ("fsync", "rename", "fsyncdir").
+    static let probe = Mutex<[String: [String]]>([:])
+
+    private static func note(_ step: String, dir: String) {
+        probe.withLock { if $0[dir] != nil { $0[dir]!.append(step) } }
     }
 
     /// Reads and validates a checkpoint file.

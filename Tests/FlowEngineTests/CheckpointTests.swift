@@ -34,6 +34,26 @@ import Testing
         #expect(try Checkpoint.read(from: path) == a.checkpoint())
     }
 
+    /// A checkpoint is flushed before its rename and its folder after (as convert's outputs);
+    /// `flush: false` (AUDIODQ_FSYNC=0 in the CLI) only renames. Either way the file read back is
+    /// whole and no temporary file is left.
+    @Test(arguments: [true, false]) func writeFlushesAroundTheRename(_ flush: Bool) throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/model.dqm"
+        let key = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        Checkpoint.probe.withLock { $0[key] = [] }
+        defer { Checkpoint.probe.withLock { $0[key] = nil } }
+        let c = Checkpoint(model: "test", architecture: ["n": 3],
+                           arrays: [.init(name: "w", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])])
+        try c.write(to: path, flush: flush)
+        try c.write(to: path, flush: flush)
+        let steps = flush ? ["fsync", "rename", "fsyncdir"] : ["rename"]
+        #expect(Checkpoint.probe.withLock { $0[key] } == steps + steps)
+        #expect(try Checkpoint.read(from: path) == c)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["model.dqm"])
+    }
+
     @Test func badFilesGiveTypedErrors() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
