@@ -8,6 +8,9 @@ import SoundFileIO
 /// - `clippingShare`: share of samples at bin 0 or bin K − 1 (the extreme codes).
 /// - `zeroShare`: share of samples at the zero bin(s): K/2 for linear PCM; μ-law's "−0" and "+0"
 ///   (bins 127, 128); A-law's ±8 (bins 127, 128: A-law has no zero level).
+/// - `quantizer`: for linear PCM, `QuantizerDetector`'s decision over the same pass, given the
+///   valid bits a WAVE_FORMAT_EXTENSIBLE header declares (a declaration outside 1...bits is not
+///   passed on); for G.711 bytes the container's codes.
 public struct AudioInfo: Codable, Sendable {
     public var path: String
     public var container: String
@@ -22,6 +25,7 @@ public struct AudioInfo: Codable, Sendable {
     public var distinctCodes: Int
     public var clippingShare: Double
     public var zeroShare: Double
+    public var quantizer: QuantizerInfo
 
     public static func compute(path: String, raw: RawFormat? = nil, chunkFrames: Int = 65536) throws -> AudioInfo {
         let reader: SoundFileReader
@@ -34,6 +38,7 @@ public struct AudioInfo: Codable, Sendable {
         let zeroBins = info.encoding.zeroBins
         let z0 = UInt32(zeroBins[0]), z1 = UInt32(zeroBins.last!)
         let top = UInt32(k - 1)
+        var detector = info.encoding.isLinear ? try QuantizerDetector(encoding: info.encoding) : nil
         var buf = [UInt32](repeating: 0, count: chunkFrames * info.channels)
         while true {
             let n: Int
@@ -47,7 +52,15 @@ public struct AudioInfo: Codable, Sendable {
                 if b == z0 || b == z1 { zero += 1 }
                 lo = min(lo, Int(b)); hi = max(hi, Int(b))
             }
+            buf.withUnsafeBufferPointer { detector?.add(bins: UnsafeBufferPointer(rebasing: $0[..<n])) }
             total += n
+        }
+        let quantizer: QuantizerInfo
+        if let detector {
+            let declared = reader.declaredValidBits.flatMap { (1...info.encoding.bits).contains($0) ? $0 : nil }
+            quantizer = QuantizerInfo(try detector.detect(declaredValidBits: declared))
+        } else {
+            quantizer = .containerCodes(info.encoding)
         }
         let distinct = seen.reduce(0) { $0 + $1.nonzeroBitCount }
         return AudioInfo(path: path, container: info.container.rawValue, encoding: info.encoding,
@@ -55,6 +68,6 @@ public struct AudioInfo: Codable, Sendable {
                          channels: info.channels, frames: Int(info.frames), durationSeconds: info.duration,
                          codeRange: total > 0 ? [lo, hi] : nil, distinctCodes: distinct,
                          clippingShare: total > 0 ? Double(clip) / Double(total) : 0,
-                         zeroShare: total > 0 ? Double(zero) / Double(total) : 0)
+                         zeroShare: total > 0 ? Double(zero) / Double(total) : 0, quantizer: quantizer)
     }
 }

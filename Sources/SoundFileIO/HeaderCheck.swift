@@ -45,7 +45,7 @@ enum HeaderCheck {
         }
     }
 
-    private static func read(_ fd: Int32, _ offset: Int64, _ count: Int) -> [UInt8]? {
+    static func read(_ fd: Int32, _ offset: Int64, _ count: Int) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: count)
         let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
         return n == count ? buf : nil
@@ -65,16 +65,21 @@ enum HeaderCheck {
 
     /// Walks RIFF chunks after "RIFF....WAVE" to the "data" chunk.
     static func riffData(fd: Int32, size: Int64) -> DataChunk? {
+        guard let (pos, n) = riffChunk("data", fd: fd, size: size) else { return nil }
+        return DataChunk(start: pos + 8, declared: UInt64(n), unknownLength: n == 0xFFFF_FFFF)
+    }
+
+    /// The offset and declared size of the first chunk `name` of a RIFF/WAVE file whose header
+    /// starts before byte `limit`.
+    static func riffChunk(_ name: String, fd: Int32, size: Int64, limit: Int64 = .max) -> (pos: Int64, size: UInt32)? {
         guard let head = read(fd, 0, 12), tag(head, 0) == "RIFF", tag(head, 8) == "WAVE" else { return nil }
         var pos: Int64 = 12
         var guardCount = 0
-        while pos + 8 <= size, guardCount < 10_000 {
+        while pos + 8 <= size, pos < limit, guardCount < 10_000 {
             guardCount += 1
             guard let h = read(fd, pos, 8) else { return nil }
             let n = le32(h, 4)
-            if tag(h, 0) == "data" {
-                return DataChunk(start: pos + 8, declared: UInt64(n), unknownLength: n == 0xFFFF_FFFF)
-            }
+            if tag(h, 0) == name { return (pos, n) }
             pos += 8 + Int64(n) + Int64(n & 1)
         }
         return nil

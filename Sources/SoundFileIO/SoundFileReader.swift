@@ -44,6 +44,14 @@ public final class SoundFileReader {
     /// The state of the open file the samples are read from (nil if `fstat` fails).
     public var fileState: FileState? { FileState(fd: fd) }
 
+    /// wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (`.wav`/`.wavex` containers; nil for
+    /// other files, for a plain WAVE fmt chunk and for a declared 0). Read with `pread` from the
+    /// descriptor the samples come from, from the first 64 KiB only (`WaveValidBits`).
+    public var declaredValidBits: Int? {
+        guard info.container == .wav || info.container == .wavex else { return nil }
+        return WaveValidBits.read(fd: fd)
+    }
+
     /// Reads bytes of the open file from `offset` into `buffer` with `pread` (libsndfile's
     /// position is left alone), until it is full or the file ends; returns the bytes read. Lets
     /// the caller hash the very file the samples come from. Safe to call from another thread

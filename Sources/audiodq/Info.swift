@@ -4,7 +4,7 @@ import Foundation
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe discrete audio files: encoding, K, rate, codes used, clipping.")
+        abstract: "Describe discrete audio files: encoding, K, rate, codes used, clipping, quantizer.")
 
     @Argument(help: "Audio files.")
     var files: [String]
@@ -54,6 +54,7 @@ struct Info: ParsableCommand {
           codes used  \(range), \(r.distinctCodes) distinct of \(r.binCount)
           clipping    \(pct(r.clippingShare)) at bin 0 or \(r.binCount - 1)
           zero        \(pct(r.zeroShare)) at the zero code\(r.encoding.zeroBins.count > 1 ? "s" : "")
+          quantizer   \(r.quantizer.name): \(r.quantizer.reason)
         """
     }
 }
