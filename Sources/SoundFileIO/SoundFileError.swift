@@ -37,7 +37,8 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unsupportedContainer(let p, let d): return "\(p): unsupported container: \(d)"
         case .inconsistentHeader(let p, let d): return "\(p): corrupt header: \(d)"
         case .partialFrame(let p, let b, let f):
-            return "\(p): \(b) bytes are not whole frames of \(f) bytes (\(b / f) frames and \(b % f) byte\(b % f == 1 ? "" : "s") left over); check --raw"
+            let what = b == 1 ? "1 byte is not a whole frame" : "\(b) bytes are not whole frames"
+            return "\(p): \(what) of \(f) bytes (\(Self.count(b / f, "frame")) and \(Self.count(b % f, "byte")) left over); check --raw"
         case .truncated(let p, let e, let g): return "\(p): truncated: header declares \(e) frames, file holds \(g)"
         case .readFailed(let p, let r): return "\(p): read failed: \(r)"
         case .cannotCreate(let p, let r): return "\(p): cannot create: \(r)"
@@ -46,4 +47,7 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidRawFormat(let s, let r): return "invalid --raw '\(s)': \(r)"
         }
     }
+
+    /// "1 frame", "0 frames", "2 frames".
+    private static func count<N: BinaryInteger>(_ n: N, _ unit: String) -> String { "\(n) \(unit)\(n == 1 ? "" : "s")" }
 }
