@@ -108,4 +108,14 @@ import Testing
         #expect(q.basis == .container && q.evidence?.declaredValidBits == 12)
         #expect(line.hasSuffix("; the header's 12 valid bits are contradicted (samples use the low 4 bits)"), "\(line)")
     }
+
+    /// wValidBitsPerSample 0 (unknown) or above the container's 16 bits is not a declaration:
+    /// info still works and reports none (the detector would refuse 20 of 16 bits).
+    @Test(arguments: [0, 20]) func unusableDeclarationIsLeftOut(validBits: Int) throws {
+        let dir = try TempDir(), path = dir.file("odd.wav")
+        let samples: [Int16] = (0..<4000).map { (i: Int) -> Int16 in Int16((i % 20 - 10) * 16) }
+        try Self.wav(samples, extensibleValidBits: validBits).write(to: URL(fileURLWithPath: path))
+        let (_, q) = try Self.info(path)
+        #expect(q.basis == .container && q.evidence?.declaredValidBits == nil)
+    }
 }
