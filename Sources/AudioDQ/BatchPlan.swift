@@ -15,8 +15,9 @@ import SoundFileIO
 /// Each item's `relative` path (with "/" separators) names its noise stream and its place in the
 /// output tree: OUT_DIR/relative with the extension replaced by the output format's. When several
 /// inputs to convert differ only by extension (`a.wav`, `a.au`), all of them, and only they, keep
-/// theirs (`a.wav.f32`, `a.au.f32`). The plan is the whole listing, made before sharding, so names
-/// do not depend on `--shard` or `--jobs`. Absolute manifest entries use the path without its
+/// theirs (`a.wav.f32`, `a.au.f32`), and so on while kept names meet others (`a.wav.flac` next to
+/// them → `a.wav.flac.f32`, see `keepingExtension`). The plan is the whole listing, made before
+/// sharding, so names do not depend on `--shard` or `--jobs`. Absolute manifest entries use the path without its
 /// leading "/" as `relative`.
 public struct BatchPlan: Sendable {
     public struct Item: Sendable, Equatable {
@@ -63,13 +64,16 @@ public struct BatchPlan: Sendable {
         }
         found.sort { $0.relative < $1.relative }
         let outRoot = outputDir.hasSuffix("/") ? String(outputDir.dropLast()) : outputDir
-        // inputs to convert per extensionless name: those that share one keep their extension
+        let keeping = BatchPlan.keepingExtension(Set(found.filter { $0.skip == nil }.map(\.relative)))
+        // a skipped file (its name is only reported) keeps its extension when several inputs to
+        // convert share its extensionless name
         var sharing: [String: Set<String>] = [:]
         for f in found where f.skip == nil { sharing[BatchPlan.dropExtension(f.relative), default: []].insert(f.relative) }
         var seen: [String: String] = [:]
         items = found.map { src, rel, skip in
             let bare = BatchPlan.dropExtension(rel)
-            let stem = outRoot + "/" + ((sharing[bare]?.count ?? 0) > 1 ? rel : bare)
+            let kept = skip == nil ? keeping.contains(rel) : (sharing[bare]?.count ?? 0) > 1
+            let stem = outRoot + "/" + (kept ? rel : bare)
             let output = stem + "." + format.rawValue
             var first: String?
             if skip == nil {
@@ -79,6 +83,29 @@ public struct BatchPlan: Sendable {
             return Item(source: src, relative: rel, stem: stem, output: output, conflict: first, skip: skip,
                         headerless: skip == nil && headerless(rel))
         }
+    }
+
+    /// The relative paths (of the inputs to convert) that keep their extension in the output's
+    /// name. Every path starts without its extension; while a name is shared by several distinct
+    /// paths, each of them that still drops its extension keeps it (and may meet another path's
+    /// name: `a.wav` kept from `a.wav`+`a.au` meets `a.wav` dropped from `a.wav.flac`, which then
+    /// keeps `.flac`). Ends with distinct names for distinct paths (a kept name is the whole
+    /// path), depends on the set alone (not order, `--shard` or `--jobs`); a path listed twice
+    /// stays one name, left to `Item.conflict`. Without collisions nothing is kept.
+    static func keepingExtension(_ paths: Set<String>) -> Set<String> {
+        var keep: Set<String> = []
+        while true {
+            var byName: [String: Set<String>] = [:]
+            for p in paths { byName[name(p, keep), default: []].insert(p) }
+            let grow = byName.values.filter { $0.count > 1 }.joined().filter { !keep.contains($0) }
+            if grow.isEmpty { return keep }
+            keep.formUnion(grow)
+        }
+    }
+
+    /// `path` as named in the output tree: whole when in `keep`, else without its extension.
+    static func name(_ path: String, _ keep: Set<String>) -> String {
+        keep.contains(path) ? path : dropExtension(path)
     }
 
     /// Extensions of headerless files in a folder: converted with `--raw`, skipped without.

@@ -40,6 +40,20 @@ import Testing
         return out
     }
 
+    /// `one` (the outputs of `input` with seed 5, one job) has the same names and bytes with 3
+    /// jobs and in `shards` shards, and its output for `alone` is that file converted by itself.
+    func expectSameOutputs(_ one: [String: Data], input: String, dir: TempDir, shards: Int, alone: String) throws {
+        #expect(try CLI.run(["convert", input, dir.file("jobs"), "--seed", "5", "--jobs", "3", "-q"]).status == 0)
+        #expect(outputs(dir.file("jobs")) == one)
+        for i in 0..<shards {
+            #expect(try CLI.run(["convert", input, dir.file("shards"), "--seed", "5", "--shard", "\(i)/\(shards)", "-q"]).status == 0)
+        }
+        #expect(outputs(dir.file("shards")) == one)
+        let single = dir.file("single.f32")
+        #expect(try CLI.run(["convert", input + "/" + alone, single, "--seed", "5", "-q"]).status == 0)
+        #expect(try bytes(single) == one[alone + ".f32"])
+    }
+
     @Test func inputsThatDifferOnlyByExtensionAllConvertUnderStableNames() throws {
         let dir = try TempDir()
         let input = dir.file("in")
@@ -50,17 +64,7 @@ import Testing
         #expect(r.stderr.contains("6 ok, 0 skipped, 0 failed"), "\(r.stderr)")
         let one = outputs(dir.file("one"))
         #expect(Set(one.keys) == ["a.wav.f32", "a.au.f32", "a.aiff.f32", "sub/b.f32", "sub/c.wav.f32", "sub/c.WAV.f32"])
-        // the same names and bytes whatever --jobs and --shard
-        #expect(try CLI.run(["convert", input, dir.file("jobs"), "--seed", "5", "--jobs", "3", "-q"]).status == 0)
-        #expect(outputs(dir.file("jobs")) == one)
-        for i in 0..<4 {
-            #expect(try CLI.run(["convert", input, dir.file("shards"), "--seed", "5", "--shard", "\(i)/4", "-q"]).status == 0)
-        }
-        #expect(outputs(dir.file("shards")) == one)
-        // each is the file converted alone with the same seed
-        let single = dir.file("single.f32")
-        #expect(try CLI.run(["convert", input + "/a.au", single, "--seed", "5", "-q"]).status == 0)
-        #expect(try bytes(single) == one["a.au.f32"])
+        try expectSameOutputs(one, input: input, dir: dir, shards: 4, alone: "a.au")
         // a re-run finds every output by its name
         #expect(try CLI.run(["convert", input, dir.file("one"), "--seed", "5"]).stderr.contains("0 ok, 6 skipped, 0 failed"))
         // a repeated manifest line is still one output, reported once as a conflict
@@ -68,6 +72,21 @@ import Testing
         let m = try CLI.run(["convert", input + "/list.txt", dir.file("listed"), "--seed", "5"])
         #expect(m.status == 1 && m.stderr.contains("maps to the same output"), "\(m.stderr)")
         #expect(outputs(dir.file("listed")) == ["a.wav.f32": one["a.wav.f32"]!, "a.au.f32": one["a.au.f32"]!])
+    }
+
+    /// A name that keeps its extension can meet another file's name without one (`a.wav` kept
+    /// from `a.wav`/`a.au`, `a.wav` dropped from `a.wav.flac`): those keep theirs too, until no
+    /// two inputs share an output, the same way whatever --jobs and --shard.
+    @Test func keptExtensionsThatCollideAgainKeepTheirsToo() throws {
+        let dir = try TempDir()
+        let input = dir.file("in")
+        try corpus(input, ["a.wav": "speech.wav", "a.au": "speech-s16.au", "a.wav.flac": "speech-s16.flac", "b.wav": "stereo.wav"])
+        let r = try CLI.run(["convert", input, dir.file("one"), "--seed", "5", "--jobs", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("4 ok, 0 skipped, 0 failed"), "\(r.stderr)")
+        let one = outputs(dir.file("one"))
+        #expect(Set(one.keys) == ["a.wav.f32", "a.au.f32", "a.wav.flac.f32", "b.f32"])
+        try expectSameOutputs(one, input: input, dir: dir, shards: 3, alone: "a.wav.flac")
     }
 
     @Test func everyFileUnderTheRootGetsAManifestEntry() throws {
