@@ -221,11 +221,10 @@ public enum BatchConverter {
                                 sourceHash: String, modelSHA256: String?) -> Sidecar? {
         guard let sc = try? Sidecar.load(path: Sidecar.path(for: output)) else { return nil }
         let range = o.range ?? (format == .wav ? .symmetric : .unit)
-        let model = o.method == .variational ? modelSHA256 : nil
         guard sc.source.sha256 == sourceHash, sc.source.raw == (item.headerless ? o.raw?.spec : nil),
               sc.dequantization.seed == o.seed,
               sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
-              o.method == .uniform || model != nil, sc.dequantization.modelSHA256 == model,
+              o.method == .uniform || modelSHA256 != nil, sc.dequantization.modelSHA256 == modelSHA256,
               sc.dequantization.range == range,
               sc.dequantization.streamName == sourceHash, sc.output.format == format,
               let type = try? Converter.resolveType(format: format, requested: o.dtype, encoding: sc.source.encoding,

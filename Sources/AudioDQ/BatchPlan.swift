@@ -6,13 +6,13 @@ import SoundFileIO
 /// manifest (one path per line, relative to the manifest's folder or absolute; blank lines and
 /// lines starting with "#" ignored). Sorted by relative path.
 ///
-/// In a folder, files with an audio extension (`AudioContainer.headerExtensions`, and `.raw`/`.pcm`
+/// In a folder, files with an audio extension (`AudioContainer.namesHeaderContainer`, and `.raw`/`.pcm`
 /// with `--raw`) are converted; any other file is opened with libsndfile, by content, and
 /// converted when audiodq reads it exactly (a `.voc`, `.8svx` or extensionless NIST file), else
 /// kept as a skipped item with the reason (`skip`). `.raw`/`.pcm` without `--raw` are skipped:
 /// headerless bytes are never guessed.
 ///
-/// Each item's `relative` path (with "/" separators) names its noise stream and its place in the
+/// Each item's `relative` path (with "/" separators) picks its shard and its place in the
 /// output tree: OUT_DIR/relative with the extension replaced by the output format's. When several
 /// inputs to convert differ only by extension (`a.wav`, `a.au`), all of them, and only they, keep
 /// theirs (`a.wav.f32`, `a.au.f32`), and so on while kept names meet others (`a.wav.flac` next to
@@ -60,7 +60,7 @@ public struct BatchPlan: Sendable {
             }
             let base = (input as NSString).deletingLastPathComponent
             found = BatchPlan.parseManifest(text, base: base).map { ($0.source, $0.relative, nil) }
-            headerless = { includeRaw && !AudioContainer.headerExtensions.contains(FileSystem.pathExtension($0).lowercased()) }
+            headerless = { includeRaw && !AudioContainer.namesHeaderContainer(FileSystem.pathExtension($0)) }
         }
         found.sort { $0.relative < $1.relative }
         let outRoot = outputDir.hasSuffix("/") ? String(outputDir.dropLast()) : outputDir
@@ -139,7 +139,7 @@ public struct BatchPlan: Sendable {
             if stat(full, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
                 // a FIFO or device would block or never end; a dangling link has nothing to read
                 found.append((full, rel, "\(full): not a regular file"))
-            } else if AudioContainer.headerExtensions.contains(ext) {
+            } else if AudioContainer.namesHeaderContainer(ext) {
                 found.append((full, rel, nil))
             } else if BatchPlan.rawExtensions.contains(ext) {
                 found.append((full, rel, includeRaw ? nil : "headerless RAW: give --raw encoding:rate:channels to convert it"))

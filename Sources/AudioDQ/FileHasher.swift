@@ -51,8 +51,8 @@ final class FileHasher: @unchecked Sendable {
         try hashWithState(path: path).sha256
     }
 
-    /// SHA-256 of the file at `path` and its state when it was opened; `changed` when the file
-    /// changed while it was hashed.
+    /// SHA-256 of the file at `path` and its state when it was opened; throws `sourceChanged` when
+    /// the file changed while it was hashed.
     static func hashWithState(path: String) throws -> (sha256: String, state: FileState?) {
         let fd = try FileDescriptor(reading: path)
         let state = FileState(fd: fd.fd)

@@ -240,7 +240,8 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
         return (t - Double(lo)) / Double(hi - lo)
     }
 
-    /// A short name: "container", "lattice 2^8 (8 of 16 bits)", "mu-law cells (linear, 16-bit scale)".
+    /// A short name: "container", "lattice 2^8 (8 of 16 bits)", "mu-law cells (linear)" (in the law's own bytes),
+    /// "mu-law cells (linear, in PCM signed 16-bit, x1)".
     public var description: String {
         switch kind {
         case .container:

@@ -104,12 +104,11 @@ public enum AudioContainer: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Extensions that name a container with a header (every one `init(pathExtension:)` knows
-    /// except headerless RAW's).
-    public static let headerExtensions: Set<String> = [
-        "wav", "wave", "aif", "aiff", "aifc", "au", "snd", "flac", "w64", "rf64", "caf", "sph", "nist",
-        "sf", "ircam", "voc", "8svx", "svx", "iff", "paf", "mat", "htk", "avr", "pvf", "sd2", "wve",
-    ]
+    /// True when `ext` names a container with a header: one `init(pathExtension:)` knows, other
+    /// than headerless RAW's (so the two can never disagree).
+    public static func namesHeaderContainer(_ ext: String) -> Bool {
+        AudioContainer(pathExtension: ext).map { $0 != .raw } ?? false
+    }
 
     /// True when `sf_read_raw` returns the container's 8-bit and G.711 data as the stored bytes in
     /// file order (verified for every 8-bit encoding libsndfile writes in it). FLAC decodes;
@@ -123,7 +122,7 @@ public enum AudioContainer: String, Sendable, CaseIterable, Codable {
     }
 
     /// True when the data is one contiguous block after the header, so `DirectSamples` may read
-    /// it from the file's pages (still only after agreeing with libsndfile at three places).
+    /// it directly with `pread` (still only after agreeing with libsndfile at three places).
     var dataIsContiguous: Bool {
         switch self {
         case .wav, .wavex, .rf64, .w64, .aiff, .au, .raw, .caf, .nist, .ircam: return true

@@ -33,7 +33,7 @@ public final class SoundFileReader {
     /// Frames delivered so far.
     public private(set) var framesRead: Int64 = 0
 
-    /// True when samples come straight from the file's pages (`DirectSamples`).
+    /// True when samples are read directly with `pread` (`DirectSamples`), not through libsndfile.
     var readsDirectly: Bool { direct != nil }
 
     /// Opens `path`. `raw` must be given for headerless files and is ignored otherwise.

@@ -6,7 +6,7 @@ import DiscreteAudio
 
 /// Every container libsndfile writes × every encoding audiodq reads: files are written with
 /// libsndfile's own integer calls (never audiodq's writer), then read back by `SoundFileReader`
-/// through libsndfile and through the mapped file. This is what makes a container "read exactly".
+/// through libsndfile and through the direct (`pread`) read. This is what makes a container "read exactly".
 @Suite struct ContainerMatrixTests {
     /// (container, encoding) pairs libsndfile accepts for writing. Sound Designer II is left out:
     /// written on Linux (no resource fork) it cannot be opened again.
@@ -78,7 +78,7 @@ import DiscreteAudio
         let bins = Self.bins(e)
         let ch = Self.channels(c, e)
         // multi-byte codes also in the other byte order, where the container has one (RIFX,
-        // little-endian AIFC, …): the mapped read must swap exactly when libsndfile does
+        // little-endian AIFC, …): the direct read must swap exactly when libsndfile does
         let orders = [Int32(SF_ENDIAN_FILE), Int32(SF_ENDIAN_LITTLE), Int32(SF_ENDIAN_BIG)].filter { endian in
             var info = SF_INFO()
             info.samplerate = 8000
@@ -95,7 +95,7 @@ import DiscreteAudio
                 #expect(r.info.encoding == e)
                 #expect(r.info.channels == ch)
                 #expect(r.info.frames == Int64(bins.count / ch))
-                // the mapped read is taken wherever it may be (and then agreed with libsndfile)
+                // the direct read is taken wherever it may be (and then agreed with libsndfile)
                 let mappable = c.dataIsContiguous && (e == .pcm16 || (e.bits == 8 && c.storesRawBytes))
                 #expect(r.readsDirectly == (direct && mappable), "\(c) \(e) endian \(endian)")
                 let back = try r.readAll(chunkFrames: 1000)

@@ -93,7 +93,7 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
         #expect(st.channel(1) != mono.bins)
     }
 
-    /// Uncompressed 16-bit and byte-coded files are read from their mapped pages; every fixture
+    /// Uncompressed 16-bit and byte-coded files are read directly with `pread` (DirectSamples); every fixture
     /// gives the same bins that way as through libsndfile, in any chunking, in both byte orders.
     @Test(arguments: [
         ("speech.wav", nil, true), ("speech-ulaw.au", nil, true), ("speech-alaw.wav", nil, true),
