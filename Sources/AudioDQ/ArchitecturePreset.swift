@@ -7,7 +7,7 @@
 ///   training, so it starts level with uniform noise) and the code steps as two more condition
 ///   channels (`NoiseFlow.Configuration.codeSteps`), which measured a larger gain on held-out
 ///   8-bit PCM (README, "Held-out bits per sample").
-public enum ArchitecturePreset: Sendable {
+public enum ArchitecturePreset: Sendable, CaseIterable {
     case audiodq, reference
 
     /// q's configuration (without code steps: their scale, K/2, comes from the data).

@@ -34,19 +34,19 @@ struct Convert: ParsableCommand {
     var raw: String?
 
     @Option(help: "Output format when the extension does not say: f32, f64, npy or wav (e.g. for /dev/stdout).")
-    var format: ValueFormatArgument?
+    var format: ValueFormat?
 
     @Option(help: "Output range: unit [0,1) or symmetric [-1,1). Default: unit (symmetric for .wav).")
-    var range: DequantRangeArgument?
+    var range: DequantRange?
 
     @Option(help: "Element type for .npy/.wav (default float32; float64 for 24-bit input).")
-    var dtype: ValueTypeArgument?
+    var dtype: ValueType?
 
     @Option(help: "Noise seed.")
     var seed: UInt64 = 0
 
     @Option(help: "Noise: uniform, or variational (u drawn from a trained q(u|x), needs --model).")
-    var method: MethodArgument = .uniform
+    var method: DequantMethod = .uniform
 
     @Option(help: "Trained variational model (.dqm) for --method variational.")
     var model: String?
@@ -101,13 +101,13 @@ struct Convert: ParsableCommand {
         }
         var o = ConvertOptions(input: input, output: output)
         o.raw = try parseRaw(raw)
-        o.format = format?.value
-        o.range = range?.value
-        o.dtype = dtype?.value
+        o.format = format
+        o.range = range
+        o.dtype = dtype
         o.seed = seed
         o.streamName = streamName
         o.sidecarPath = sidecar
-        o.method = method.value
+        o.method = method
         o.modelPath = model
         o.logQPath = logQ
         o.threads = threads
@@ -122,15 +122,15 @@ struct Convert: ParsableCommand {
 
     func runBatch() throws {
         var o = BatchOptions(input: input, outputDir: output)
-        o.format = format?.value
-        o.range = range?.value
-        o.dtype = dtype?.value
+        o.format = format
+        o.range = range
+        o.dtype = dtype
         o.seed = seed
         o.raw = try parseRaw(raw)
         o.jobs = jobs
         o.shard = shard.flatMap(Shard.init)
         o.force = force
-        o.method = method.value
+        o.method = method
         o.modelPath = model
         let bar = ProgressPrinter(quiet: quiet)
         let s = try reportingErrors { try BatchConverter.run(o) { bar.update($0) } }

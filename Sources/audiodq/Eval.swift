@@ -25,7 +25,7 @@ struct Eval: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Refuse a model trained with another method.")
-    var method: MethodArgument?
+    var method: DequantMethod?
 
     @Option(help: "Worker threads.")
     var threads: Int = defaultThreads()
@@ -40,8 +40,8 @@ struct Eval: ParsableCommand {
     func run() throws {
         let r = try reportingErrors { () throws -> Evaluator.Result in
             let m = try DequantModel.load(path: model)
-            if let method, method.value != m.method {
-                throw DequantizationError.wrongMethod(path: model, expected: method.value, found: m.method)
+            if let method, method != m.method {
+                throw DequantizationError.wrongMethod(path: model, expected: method, found: m.method)
             }
             let (corpus, _) = try CorpusLoader.load(data) { printError($0) }
             guard corpus.encoding.binCount == m.binCount else {

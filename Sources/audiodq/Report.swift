@@ -21,10 +21,10 @@ struct Report: ParsableCommand {
     var dequantized: String?
 
     @Option(help: "Range of --dequantized when it has no sidecar; the range to dequantize with otherwise.")
-    var range: DequantRangeArgument?
+    var range: DequantRange?
 
     @Option(help: "Noise the report judges: uniform, or variational (learned: only containment, spurs and edge pile-up apply). Default: the sidecar's method for --dequantized, else uniform; given, it wins over the sidecar.")
-    var method: MethodArgument?
+    var method: DequantMethod?
 
     @Option(help: "Trained variational model (.dqm) to dequantize with, for --method variational.")
     var model: String?
@@ -36,7 +36,7 @@ struct Report: ParsableCommand {
     var streamName: String?
 
     @Option(help: "Element type when dequantizing here, uniform or variational (default float32; float64 for 24-bit). Not with --dequantized (its values have their type).")
-    var dtype: ValueTypeArgument?
+    var dtype: ValueType?
 
     @Option(help: "Headerless ORIGINAL as encoding:rate:channels[:le|be].")
     var raw: String?
@@ -81,11 +81,11 @@ struct Report: ParsableCommand {
         var o = ReportOptions(original: original)
         o.raw = try parseRaw(raw)
         o.dequantized = dequantized
-        o.range = range?.value
-        o.dtype = dtype?.value
+        o.range = range
+        o.dtype = dtype
         o.seed = seed
         o.streamName = streamName
-        o.method = method?.value
+        o.method = method
         o.modelPath = model
         o.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
         let inputs = [original] + (dequantized.map { [$0] } ?? [])

@@ -28,28 +28,6 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-extension DequantRangeArgument: ExpressibleByArgument {}
-extension ValueTypeArgument: ExpressibleByArgument {}
-extension ValueFormatArgument: ExpressibleByArgument {}
-
-/// `--format f32|f64|npy|wav`.
-enum ValueFormatArgument: String, CaseIterable {
-    case f32, f64, npy, wav
-    var value: ValueFormat { ValueFormat(rawValue: rawValue)! }
-}
-
-/// `--range unit|symmetric`.
-enum DequantRangeArgument: String, CaseIterable {
-    case unit, symmetric
-    var value: DequantRange { self == .unit ? .unit : .symmetric }
-}
-
-/// `--dtype float32|float64`.
-enum ValueTypeArgument: String, CaseIterable {
-    case float32, float64
-    var value: ValueType { self == .float32 ? .float32 : .float64 }
-}
-
 func parseRaw(_ spec: String?) throws -> RawFormat? {
     guard let spec else { return nil }
     do { return try RawFormat(spec: spec) } catch { throw ValidationError(error.description) }

@@ -27,7 +27,7 @@ struct Restore: ParsableCommand {
     var encoding: String?
 
     @Option(help: "Range when there is no sidecar.")
-    var range: DequantRangeArgument?
+    var range: DequantRange?
 
     @Option(help: "Sample rate when neither sidecar nor file gives it.")
     var rate: Int?
@@ -50,7 +50,7 @@ struct Restore: ParsableCommand {
         var o = RestoreOptions(input: input, output: output)
         o.sidecarPath = sidecar
         o.encoding = encoding.flatMap { SampleEncoding(name: $0) }
-        o.range = range?.value
+        o.range = range
         o.sampleRate = rate
         o.channels = channels
         o.force = force

@@ -2,21 +2,6 @@ import ArgumentParser
 import AudioDQ
 import Foundation
 
-enum MethodArgument: String, CaseIterable, ExpressibleByArgument {
-    case uniform, variational
-    var value: DequantMethod { self == .uniform ? .uniform : .variational }
-}
-
-enum QBaseArgument: String, CaseIterable, ExpressibleByArgument {
-    case gaussian, logistic
-    var value: BaseDistribution { self == .gaussian ? .standardNormal : .standardLogistic }
-}
-
-enum ArchArgument: String, CaseIterable, ExpressibleByArgument {
-    case audiodq, reference
-    var value: ArchitecturePreset { self == .reference ? .reference : .audiodq }
-}
-
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a waveform flow (and, with --method variational, its dequantizer) on discrete audio.",
@@ -36,14 +21,14 @@ struct Train: ParsableCommand {
     var model: String
 
     @Option(help: "Noise: uniform, or variational (learned q(u|x)).")
-    var method: MethodArgument = .uniform
+    var method: DequantMethod = .uniform
 
     @Option(help: """
         Architecture preset: audiodq (the default: p as the reference; for --method variational, q with \
         a logistic base conditioned on the code steps) or reference (exactly the PyTorch \
         MainFlow/Dequantizer).
         """)
-    var arch: ArchArgument?
+    var arch: ArchitecturePreset?
 
     @Option(help: "Flow steps of p (default and reference: 6).")
     var flowSteps: Int?
@@ -55,7 +40,7 @@ struct Train: ParsableCommand {
     var squeeze: Int?
 
     @Option(help: "Base noise of q: gaussian or logistic (sigmoid(eps) is U(0,1) at init). Default: the preset's (audiodq: logistic, reference: gaussian).")
-    var qBase: QBaseArgument?
+    var qBase: BaseDistribution?
 
     @Option(help: "Coupling layers of q. Default: the preset's (audiodq: \(ArchitecturePreset.audiodq.noise.layers), reference: 4).")
     var qLayers: Int?
@@ -135,18 +120,18 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var o = TrainOptions(data: data, modelPath: model)
-        o.method = method.value
+        o.method = method
         let p = WaveformFlow.Configuration()
         o.flow = .init(squeeze: squeeze ?? p.squeeze, steps: flowSteps ?? p.steps, hidden: hidden ?? p.hidden, kernelSize: 3)
-        let preset = arch?.value ?? .audiodq
+        let preset = arch ?? .audiodq
         o.noise = .init(layers: qLayers ?? preset.noise.layers, hidden: qHidden ?? preset.noise.hidden,
-                        base: qBase?.value ?? preset.noise.base, contextLevels: qContext ?? 1)
+                        base: qBase ?? preset.noise.base, contextLevels: qContext ?? 1)
         o.noiseCodeSteps = qCodeSteps ?? preset.codeSteps
         o.given.flowSteps = flowSteps
         o.given.hidden = hidden
         o.given.squeeze = squeeze
-        o.given.preset = arch?.value
-        o.given.qBase = qBase?.value
+        o.given.preset = arch
+        o.given.qBase = qBase
         o.given.qLayers = qLayers
         o.given.qHidden = qHidden
         o.given.qContext = qContext
