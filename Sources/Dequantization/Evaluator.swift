@@ -4,7 +4,7 @@ import FlowEngine
 /// Held-out bits per sample, as the reference scores them: each sequence is one sequence of its
 /// first ⌊n/g⌋·g samples (g = the model's length granularity); sequences longer than
 /// `maxLength` are scored in consecutive pieces of at most that length (bounded memory).
-/// bits/sample = −Σ log-ratio / (ln 2 · Σ scored samples). With k importance samples the bound
+/// bits/sample = −Σ log-ratio / (ln 2 · Σ scored samples) (`Objective.bitsPerSample`). With k importance samples the bound
 /// log (1/k) Σ exp(log-ratio_j) is computed in Double (log-sum-exp), from k draws separate from
 /// the ELBO's draw. ELBO ≤ IWBO(k) ≤ log P(x) in expectation.
 public enum Evaluator {
@@ -58,15 +58,15 @@ public enum Evaluator {
                 }
                 start += t
             }
-            files.append(FileResult(name: s.name, samples: usable, elboBitsPerSample: -elbo / (Double(usable) * M_LN2),
-                                    iwboBitsPerSample: k > 0 ? -iw / (Double(usable) * M_LN2) : nil))
+            files.append(FileResult(name: s.name, samples: usable, elboBitsPerSample: Objective.bitsPerSample(nats: elbo, samples: usable),
+                                    iwboBitsPerSample: k > 0 ? Objective.bitsPerSample(nats: iw, samples: usable) : nil))
             totalElbo += elbo
             totalIw += iw
             total += usable
         }
         guard total > 0 else { throw DequantizationError.noUsableData(reason: "no sequence has \(g) samples to score") }
-        return Result(files: files, samples: total, elboBitsPerSample: -totalElbo / (Double(total) * M_LN2),
-                      iwboBitsPerSample: k > 0 ? -totalIw / (Double(total) * M_LN2) : nil, importanceSamples: k,
+        return Result(files: files, samples: total, elboBitsPerSample: Objective.bitsPerSample(nats: totalElbo, samples: total),
+                      iwboBitsPerSample: k > 0 ? Objective.bitsPerSample(nats: totalIw, samples: total) : nil, importanceSamples: k,
                       method: model.method.rawValue, skipped: skipped)
     }
 
