@@ -15,48 +15,55 @@ public struct ArchitectureRequest: Sendable, Equatable {
 
     public init() {}
 
-    /// One setting that differs from a model: the flag, as given (`--flow-steps 3`,
-    /// `--no-q-code-steps`) and as the model has it (`--flow-steps 2`, `--q-code-steps`; for
-    /// `--arch`, "q").
+    /// An architecture setting of `train` (`name`: how library messages call it).
+    public enum Setting: String, Sendable, CaseIterable {
+        case flowSteps = "flow steps", hidden, squeeze, qBase = "q base", qLayers = "q layers"
+        case qHidden = "q hidden", qContext = "q context", qCodeSteps = "q code steps", preset
+        public var name: String { rawValue }
+    }
+
+    /// One setting that differs from a model: the value given and the model's (numbers; base
+    /// names; "on"/"off" for q's code steps; for the preset, the preset's name given and "q"
+    /// for the model's, which has other q settings than the preset implies).
     public struct Conflict: Sendable, Equatable {
-        public var flag: String
+        public var setting: Setting
         public var given: String
         public var model: String
     }
 
     /// The first given setting that `model` does not have, or nil. q's settings count only for a
-    /// model with q (as when training from scratch, where a uniform model has none). `--arch`
+    /// model with q (as when training from scratch, where a uniform model has none). The preset
     /// stands for the q settings it implies that are not given themselves.
     public func conflicts(with model: DequantModel) -> Conflict? {
         let p = model.flow.configuration
-        func number(_ flag: String, _ given: Int?, _ has: Int) -> Conflict? {
+        func number(_ setting: Setting, _ given: Int?, _ has: Int) -> Conflict? {
             guard let given, given != has else { return nil }
-            return Conflict(flag: flag, given: "\(flag) \(given)", model: "\(flag) \(has)")
+            return Conflict(setting: setting, given: "\(given)", model: "\(has)")
         }
-        var found = [number("--flow-steps", flowSteps, p.steps), number("--hidden", hidden, p.hidden),
-                     number("--squeeze", squeeze, p.squeeze)]
+        var found = [number(.flowSteps, flowSteps, p.steps), number(.hidden, hidden, p.hidden),
+                     number(.squeeze, squeeze, p.squeeze)]
         if let q = model.noise?.configuration {
             if let qBase, qBase != q.base {
-                found.append(Conflict(flag: "--q-base", given: "--q-base \(Self.name(qBase))", model: "--q-base \(Self.name(q.base))"))
+                found.append(Conflict(setting: .qBase, given: Self.name(qBase), model: Self.name(q.base)))
             }
-            found += [number("--q-layers", qLayers, q.layers), number("--q-hidden", qHidden, q.hidden),
-                      number("--q-context", qContext, q.contextLevels)]
+            found += [number(.qLayers, qLayers, q.layers), number(.qHidden, qHidden, q.hidden),
+                      number(.qContext, qContext, q.contextLevels)]
             let steps = q.codeSteps > 0
             if let qCodeSteps, qCodeSteps != steps {
-                found.append(Conflict(flag: "--q-code-steps", given: Self.codeStepsFlag(qCodeSteps), model: Self.codeStepsFlag(steps)))
+                found.append(Conflict(setting: .qCodeSteps, given: Self.onOff(qCodeSteps), model: Self.onOff(steps)))
             }
             if let preset {
-                // the preset's q, as far as the flags above do not set it themselves
+                // the preset's q, as far as the settings above do not set it themselves
                 let implied = preset.noise
                 let same = (qBase != nil || implied.base == q.base) && (qLayers != nil || implied.layers == q.layers)
                     && (qHidden != nil || implied.hidden == q.hidden) && (qCodeSteps != nil || preset.codeSteps == steps)
-                if !same { found.append(Conflict(flag: "--arch", given: "--arch \(Self.name(preset))", model: "q")) }
+                if !same { found.append(Conflict(setting: .preset, given: Self.name(preset), model: "q")) }
             }
         }
         return found.lazy.compactMap { $0 }.first
     }
 
-    static func codeStepsFlag(_ on: Bool) -> String { on ? "--q-code-steps" : "--no-q-code-steps" }
+    static func onOff(_ on: Bool) -> String { on ? "on" : "off" }
     static func name(_ b: BaseDistribution) -> String { b == .standardNormal ? "gaussian" : "logistic" }
     static func name(_ p: ArchitecturePreset) -> String { p == .reference ? "reference" : "audiodq" }
 }

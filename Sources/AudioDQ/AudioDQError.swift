@@ -1,7 +1,9 @@
 import DiscreteAudio
 import SoundFileIO
 
-/// Errors of the AudioDQ front end. `description` is one line that names the file and the problem.
+/// Errors of the AudioDQ front end. `description` is one line that names the file and the
+/// problem, and no command-line flag (the CLI adds its hints); `Diagnostic` gives each case its
+/// `ErrorKind`.
 public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case soundFile(SoundFileError)
     case outputIsInput(path: String)
@@ -22,24 +24,25 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     case mismatch(path: String, detail: String)
     case invalidArgument(String)
+    /// The output's format has a fixed element type that differs from the one asked for.
+    case dtypeContradictsFormat(path: String, dtype: ValueType, format: ValueFormat)
+    /// A method that needs a model was asked for without one.
+    case modelRequired(method: DequantMethod)
+    /// Streaming chunks of `chunkFrames` frames cannot hold q's receptive field
+    /// (`receptiveField` frames each side); `path` is the source.
+    case chunkShorterThanModelContext(path: String, chunkFrames: Int, receptiveField: Int)
     /// `train --resume` of a model file that does not exist.
     case noModelToResume(path: String)
     /// `train --resume` with an architecture setting that differs from the checkpoint's (a usage
     /// error: the architecture of a resumed model is the checkpoint's). `given`, `model`: the
-    /// flag with the value given and with the model's (`ArchitectureRequest.Conflict`).
-    case conflictsWithModel(path: String, flag: String, given: String, model: String)
-
-    /// Whether the error is in the command line rather than in the data (exit 64, not 1).
-    public var isUsageError: Bool {
-        if case .conflictsWithModel = self { return true }
-        return false
-    }
+    /// setting with the value given and with the model's (`ArchitectureRequest.Conflict`).
+    case conflictsWithModel(path: String, setting: ArchitectureRequest.Setting, given: String, model: String)
 
     public var description: String {
         switch self {
         case .soundFile(let e): return e.description
         case .outputIsInput(let p): return "\(p): output is the input file; refusing to overwrite an input"
-        case .outputExists(let p): return "\(p): output exists (use --force to replace it)"
+        case .outputExists(let p): return "\(p): output exists"
         case .outputDirectoryMissing(let p, let d): return "\(p): output directory \(d) does not exist"
         case .outputIsDirectory(let p): return "\(p): output is a directory"
         case .cannotWrite(let p, let r): return "\(p): cannot write: \(r)"
@@ -47,17 +50,21 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .sourceChanged(let p): return "\(p): changed while it was read"
         case .unknownOutputFormat(let p, let a): return "\(p): unknown output format (use \(a))"
         case .float32CannotHold(let p, let e, let o):
-            return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale)\(o.map { ", output \($0)" } ?? ""); write .f64, or .npy/.wav with --dtype float64"
+            return "\(p): \(e) cannot carry dequantization noise in float32 (one bin is one float32 step near full scale)\(o.map { ", output \($0)" } ?? "")"
         case .missingSidecar(let p, let s):
-            return "\(p): no sidecar \(s); pass --encoding and --range (and --rate/--channels for raw values)"
+            return "\(p): no sidecar \(s)"
         case .badSidecar(let p, let r): return "\(p): bad sidecar: \(r)"
         case .badValue(let p, let i, let v, let r): return "\(p): sample \(i): \(v) \(r)"
         case .malformed(let p, let r): return "\(p): \(r)"
         case .mismatch(let p, let d): return "\(p): \(d)"
         case .invalidArgument(let s): return s
-        case .noModelToResume(let p): return "\(p): no model to resume (--resume continues an existing model; leave it out to train a new one)"
+        case .dtypeContradictsFormat(let p, let t, let f): return "\(p): element type \(t.rawValue) contradicts the .\(f.rawValue) extension"
+        case .modelRequired(let m): return "\(m.rawValue) dequantization needs a model"
+        case .chunkShorterThanModelContext(let p, let c, let r):
+            return "\(p): a chunk of \(c) frames is shorter than q's receptive field (\(r) frames each side)"
+        case .noModelToResume(let p): return "\(p): no model to resume"
         case .conflictsWithModel(let p, let f, let g, let m):
-            return "\(p): \(g) differs from the model's \(m); a resumed model keeps its architecture (leave \(f) out or give the model's value)"
+            return "\(p): \(f.name) \(g) differs from the model's \(f == .preset ? m : "\(f.name) \(m)"); a resumed model keeps its architecture"
         }
     }
 }

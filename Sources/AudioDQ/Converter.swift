@@ -80,7 +80,7 @@ public enum Converter {
         var model: DequantModel?
         var modelSHA256: String?
         if o.method == .variational {
-            guard let mp = o.modelPath else { throw AudioDQError.invalidArgument("--method variational needs --model") }
+            guard let mp = o.modelPath else { throw AudioDQError.modelRequired(method: .variational) }
             let file = try ModelFile(path: mp)
             let m = file.model
             modelSHA256 = file.sha256
@@ -91,7 +91,7 @@ public enum Converter {
             // q streams in fixed windows (cores of 16,384 frames plus context), whatever the chunk
             // size; a chunk too short to hold q's receptive field is refused all the same
             if let q = m.noise?.configuration, o.chunkFrames < q.receptiveField {
-                throw AudioDQError.invalidArgument("\(o.input): --chunk-frames \(o.chunkFrames) is shorter than q's receptive field (\(q.receptiveField) frames each side)")
+                throw AudioDQError.chunkShorterThanModelContext(path: o.input, chunkFrames: o.chunkFrames, receptiveField: q.receptiveField)
             }
             model = m
         }
@@ -163,7 +163,7 @@ public enum Converter {
     static func resolveType(format: ValueFormat, requested: ValueType?, encoding: SampleEncoding,
                             input: String, output: String) throws -> ValueType {
         if let forced = format.forcedType, let requested, requested != forced {
-            throw AudioDQError.invalidArgument("\(output): --dtype \(requested.rawValue) contradicts the .\(format.rawValue) extension")
+            throw AudioDQError.dtypeContradictsFormat(path: output, dtype: requested, format: format)
         }
         let type = format.forcedType ?? requested ?? (encoding == .pcm24 ? .float64 : .float32)
         if type == .float32 && encoding.bits > 16 {

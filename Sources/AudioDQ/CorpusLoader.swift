@@ -2,14 +2,15 @@ import Foundation
 
 /// Loads discrete audio for training and evaluation: files, folders (recursive) and manifests
 /// (one path per line), read as exact bins. Every channel of a file is one sequence.
-/// Files that cannot be read as discrete audio are skipped with a warning (training and evaluation
-/// go on with the rest). Every file must have the first readable file's quantizer and sample rate,
+/// Files that cannot be read as discrete audio are skipped with a warning to the diagnostics sink
+/// (severity `.warning(action: "skipping")`, in file order; training and evaluation go on with
+/// the rest). Every file must have the first readable file's quantizer and sample rate,
 /// because one model serves one encoding at one rate: a different K, a different quantizer of the
 /// same K (μ-law, A-law, linear 8-bit) or a different rate is an error naming the file, what it
 /// has and what the first file has. Signed and unsigned 8-bit PCM are one quantizer (the same 256
 /// levels, bin = v + 128 and v), so they may be mixed.
 public enum CorpusLoader {
-    public static func load(_ paths: [String], raw: RawFormat? = nil, warn: (String) -> Void) throws -> (Corpus, skipped: Int) {
+    public static func load(_ paths: [String], raw: RawFormat? = nil, diagnostics: DiagnosticSink) throws -> (Corpus, skipped: Int) {
         var files: [String] = []
         for p in paths {
             if BatchPlan.isBatchInput(p) {
@@ -25,7 +26,7 @@ public enum CorpusLoader {
         for f in files {
             let signal: DiscreteSignal
             do { signal = try SoundFileReader(path: f, raw: raw).readAll() } catch {
-                warn("audiodq: warning: skipping \(error)")
+                diagnostics(Diagnostic(error, severity: .warning(action: "skipping")))
                 skipped += 1
                 continue
             }

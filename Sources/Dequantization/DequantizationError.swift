@@ -7,8 +7,11 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     case binCountMismatch(path: String, model: Int, data: Int)
     case noUsableData(reason: String)
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    /// A model of another method than the one asked for.
     case wrongMethod(path: String, expected: DequantMethod, found: DequantMethod)
-    case invalidSetting(String)
+    /// A training setting outside what the trainer can run (`name` the setting, `value` as
+    /// given, `requirement` what it must be).
+    case invalidHyperparameter(name: String, value: String, requirement: String)
 
     public var description: String {
         switch self {
@@ -19,8 +22,8 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
         case .nonFiniteLoss(let s, let c):
             return "loss became non-finite at step \(s); stopped" + (c.map { ", last good checkpoint kept at \($0)" } ?? "")
         case .wrongMethod(let p, let e, let f):
-            return "\(p): a \(f.rawValue)-dequantization model, but --method \(e.rawValue) needs a \(e.rawValue) one"
-        case .invalidSetting(let s): return s
+            return "\(p): a \(f.rawValue)-dequantization model, where a \(e.rawValue) one is needed"
+        case .invalidHyperparameter(let n, let v, let r): return "\(n) \(v): must be \(r)"
         }
     }
 }

@@ -1,67 +1,63 @@
 import Foundation
 import FlowEngine
 
-/// Settings of `audiodq train` (the reference protocol's defaults).
-public struct TrainingOptions: Sendable {
-    public var steps = 1500
-    public var batch = 16
-    public var segment = 4096
-    public var learningRate: Float = 1e-3
-    public var seed: UInt64 = 0
-    public var threads = 2
-    public var maxGradNorm: Float?
-    public var warmupSteps = 0
-    public var checkpointEvery = 500
-
-    /// Most samples one step may take, batch × segment (2^24: 256 times the default 16 × 4096;
-    /// the activations of p alone are about hidden × 4 bytes per sample and layer).
-    public static let maxSamplesPerStep = 1 << 24
-
-    public init() {}
-}
-
-public struct TrainingProgress: Sendable {
-    public var step: Int
-    public var steps: Int
-    /// Batch loss, bits per sample (−ELBO).
-    public var loss: Double
-    public var samplesPerSecond: Double
-    public var elapsed: Double
-
-    public init(step: Int, steps: Int, loss: Double, samplesPerSecond: Double, elapsed: Double) {
-        self.step = step
-        self.steps = steps
-        self.loss = loss
-        self.samplesPerSecond = samplesPerSecond
-        self.elapsed = elapsed
-    }
-}
-
 /// Trains p (and q) by maximising the ELBO, with the reference's protocol: each step takes `batch`
 /// crops of `segment` samples, each from a sequence drawn uniformly among sequences at least one
 /// segment long, at a uniform offset; shorter ones are skipped (and counted). Adam, no clipping by
 /// default. Step s draws its crops and noise from SplitMix64 seeded with mix(seed ^ mix(s)), so a
 /// resumed run continues exactly where it stopped.
 public final class Trainer {
+    /// The settings of the optimisation (the reference protocol's defaults). How many steps to
+    /// run and when to checkpoint are the caller's loop's (`TrainOptions` in AudioDQ).
+    public struct Hyperparameters: Sendable {
+        /// Total steps the run aims at (`step()` itself does not stop at it).
+        public var steps = 1500
+        /// Crops per step.
+        public var batch = 16
+        /// Samples per crop; a positive multiple of the model's `lengthMultiple`.
+        public var segment = 4096
+        public var learningRate: Float = 1e-3
+        public var seed: UInt64 = 0
+        public var threads = 2
+        /// Global gradient-norm clip (nil: none).
+        public var maxGradNorm: Float?
+        /// Linear learning-rate warm-up steps.
+        public var warmupSteps = 0
+
+        /// Most samples one step may take, batch × segment (2^24: 256 times the default 16 × 4096;
+        /// the activations of p alone are about hidden × 4 bytes per sample and layer).
+        public static let maxSamplesPerStep = 1 << 24
+
+        public init() {}
+    }
+
     public let model: DequantModel
     public let adam: Adam
-    public let options: TrainingOptions
+    public let hyperparameters: Hyperparameters
     public let usable: [Corpus.Sequence]
     public let skipped: Int
     private let objective: Objective
     private var crop: [UInt32]
 
-    public init(model: DequantModel, corpus: Corpus, options: TrainingOptions) throws {
+    public init(model: DequantModel, corpus: Corpus, hyperparameters options: Hyperparameters) throws {
         guard corpus.encoding.binCount == model.binCount else {
             throw DequantizationError.binCountMismatch(path: "training data", model: model.binCount, data: corpus.encoding.binCount)
         }
         guard options.segment > 0, options.segment % model.lengthMultiple == 0 else {
-            throw DequantizationError.invalidSetting("--segment must be a positive multiple of \(model.lengthMultiple)")
+            throw DequantizationError.invalidHyperparameter(name: "segment", value: "\(options.segment)",
+                                                            requirement: "a positive multiple of \(model.lengthMultiple), the model's length granularity")
         }
-        guard options.batch > 0, options.steps >= 0 else { throw DequantizationError.invalidSetting("--batch and --steps must be positive") }
+        guard options.batch > 0 else {
+            throw DequantizationError.invalidHyperparameter(name: "batch", value: "\(options.batch)", requirement: "positive")
+        }
+        guard options.steps >= 0 else {
+            throw DequantizationError.invalidHyperparameter(name: "steps", value: "\(options.steps)", requirement: "at least 0")
+        }
         let (samplesPerStep, overflow) = options.batch.multipliedReportingOverflow(by: options.segment)
-        guard !overflow, samplesPerStep <= TrainingOptions.maxSamplesPerStep else {
-            throw DequantizationError.invalidSetting("--batch \(options.batch) x --segment \(options.segment) is more than \(TrainingOptions.maxSamplesPerStep) samples per step")
+        guard !overflow, samplesPerStep <= Hyperparameters.maxSamplesPerStep else {
+            throw DequantizationError.invalidHyperparameter(
+                name: "batch x segment", value: "\(options.batch) x \(options.segment)",
+                requirement: "at most \(Hyperparameters.maxSamplesPerStep) samples per step")
         }
         usable = corpus.sequences.filter { $0.bins.count >= options.segment }
         skipped = corpus.sequences.count - usable.count
@@ -69,7 +65,7 @@ public final class Trainer {
             throw DequantizationError.noUsableData(reason: "no sequence is at least one segment (\(options.segment) samples) long")
         }
         self.model = model
-        self.options = options
+        hyperparameters = options
         adam = try Adam(parameters: model.parameters,
                         options: .init(learningRate: options.learningRate, maxGradNorm: options.maxGradNorm, warmupSteps: options.warmupSteps))
         if let s = model.savedAdam { try adam.restore(stepCount: s.step, m: s.m, v: s.v) }
@@ -89,9 +85,10 @@ public final class Trainer {
     /// the gradients accumulated. Throws `nonFiniteLoss` when the loss or a gradient is not finite;
     /// the parameters are then those of the last step whose loss was finite.
     public func computeLoss() throws -> Double {
-        var rng = Trainer.stepRNG(seed: options.seed, step: model.step)
-        let t = options.segment
-        for b in 0..<options.batch {
+        var rng = Trainer.stepRNG(seed: hyperparameters.seed, step: model.step)
+        let t = hyperparameters.segment
+        let batch = hyperparameters.batch
+        for b in 0..<batch {
             let s = usable[Int(rng.next() % UInt64(usable.count))]
             let offset = Int(rng.next() % UInt64(s.bins.count - t + 1))
             s.bins.withUnsafeBufferPointer { src in
@@ -101,7 +98,7 @@ public final class Trainer {
             }
         }
         let loss = try crop.withUnsafeBufferPointer {
-            try objective.lossAndGradients(codes: $0, batch: options.batch, length: t, rng: &rng)
+            try objective.lossAndGradients(codes: $0, batch: batch, length: t, rng: &rng)
         }
         guard loss.isFinite, adam.gradientNorm().isFinite else {
             throw DequantizationError.nonFiniteLoss(step: model.step, lastCheckpoint: nil)

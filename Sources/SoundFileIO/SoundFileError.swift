@@ -1,4 +1,5 @@
-/// Errors of the SoundFileIO module. Every case names the file; `description` is one line.
+/// Errors of the SoundFileIO module. Every case names the file; `description` is one line and
+/// names no command-line flag (the CLI adds its hints).
 public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(path: String)
     case isDirectory(path: String)
@@ -10,6 +11,8 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// An encoding audiodq cannot read as exact codes (lossy or adaptive codecs, 32-bit PCM, …).
     case unsupportedEncoding(path: String, subtype: String)
     case unsupportedContainer(path: String, detail: String)
+    /// Headerless data opened without a raw format (encoding, rate, channels) to read it with.
+    case headerlessWithoutFormat(path: String)
     /// The header and the bytes in the file disagree.
     case inconsistentHeader(path: String, detail: String)
     /// Headerless data whose size is not a whole number of frames (`frameBytes` = channels ×
@@ -22,6 +25,7 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// The container cannot hold the encoding (e.g. WAV with signed 8-bit).
     case containerCannotHold(path: String, container: String, encoding: String)
     case writeFailed(path: String, reason: String)
+    /// A raw format spec (`encoding:rate:channels[:le|be]`) that does not parse.
     case invalidRawFormat(spec: String, reason: String)
 
     public var description: String {
@@ -35,16 +39,17 @@ public enum SoundFileError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unsupportedEncoding(let p, let s):
             return "\(p): unsupported encoding \(s): audiodq reads G.711 mu-law/A-law and 8/16/24-bit PCM exactly"
         case .unsupportedContainer(let p, let d): return "\(p): unsupported container: \(d)"
+        case .headerlessWithoutFormat(let p): return "\(p): unsupported container: headerless RAW needs its format (encoding:rate:channels)"
         case .inconsistentHeader(let p, let d): return "\(p): corrupt header: \(d)"
         case .partialFrame(let p, let b, let f):
             let what = b == 1 ? "1 byte is not a whole frame" : "\(b) bytes are not whole frames"
-            return "\(p): \(what) of \(f) bytes (\(Self.count(b / f, "frame")) and \(Self.count(b % f, "byte")) left over); check --raw"
+            return "\(p): \(what) of \(f) bytes (\(Self.count(b / f, "frame")) and \(Self.count(b % f, "byte")) left over)"
         case .truncated(let p, let e, let g): return "\(p): truncated: header declares \(e) frames, file holds \(g)"
         case .readFailed(let p, let r): return "\(p): read failed: \(r)"
         case .cannotCreate(let p, let r): return "\(p): cannot create: \(r)"
         case .containerCannotHold(let p, let c, let e): return "\(p): container \(c) cannot hold \(e)"
         case .writeFailed(let p, let r): return "\(p): write failed: \(r)"
-        case .invalidRawFormat(let s, let r): return "invalid --raw '\(s)': \(r)"
+        case .invalidRawFormat(let s, let r): return "invalid raw format '\(s)': \(r)"
         }
     }
 

@@ -103,7 +103,7 @@ public final class SoundFileReader {
             let encoding = try SoundFileReader.encoding(subtype: sub, path: path)
             let container = try SoundFileReader.container(major: major, encoding: encoding, path: path)
             if raw == nil && (path.lowercased().hasSuffix(".raw") || container == .raw) {
-                throw SoundFileError.unsupportedContainer(path: path, detail: "headerless RAW needs --raw encoding:rate:channels")
+                throw SoundFileError.headerlessWithoutFormat(path: path)
             }
             guard sfinfo.channels > 0 else {
                 throw SoundFileError.inconsistentHeader(path: path, detail: "0 channels")

@@ -95,7 +95,7 @@ struct Convert: ParsableCommand {
         if BatchPlan.isBatchInput(input) {
             if FileSystem.isDirectory(input) && ValueFormat(path: output) != nil {
                 printError("audiodq: error: \(input): is a directory; to convert a folder, give an output folder")
-                throw ExitCode.failure
+                throw CommandFailure.reported
             }
             return try runBatch()
         }
@@ -114,7 +114,7 @@ struct Convert: ParsableCommand {
         o.chunkFrames = chunkFrames
         o.force = force
         o.hashOutput = hashOutput
-        let s = try reportingErrors { try Converter.run(o) }
+        let s = try Converter.run(o)
         if !quiet {
             printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed))")
         }
@@ -133,7 +133,7 @@ struct Convert: ParsableCommand {
         o.method = method
         o.modelPath = model
         let bar = ProgressPrinter(quiet: quiet)
-        let s = try reportingErrors { try BatchConverter.run(o) { bar.update($0) } }
+        let s = try BatchConverter.run(o) { bar.update($0) }
         bar.finish()
         if !quiet {
             var notes: [String] = []
@@ -142,6 +142,6 @@ struct Convert: ParsableCommand {
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
             printError("\(s.ok) ok, \(s.skipped) skipped, \(s.failed) failed\(note); \(s.samples) samples in \(String(format: "%.1f", s.seconds)) s; manifest \(s.manifest)")
         }
-        if s.failed > 0 { throw ExitCode.failure }
+        if s.failed > 0 { throw CommandFailure.reported }
     }
 }

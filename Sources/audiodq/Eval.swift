@@ -38,17 +38,12 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let r = try reportingErrors { () throws -> Evaluator.Result in
-            let m = try DequantModel.load(path: model)
-            if let method, method != m.method {
-                throw DequantizationError.wrongMethod(path: model, expected: method, found: m.method)
-            }
-            let (corpus, _) = try CorpusLoader.load(data) { printError($0) }
-            guard corpus.encoding.binCount == m.binCount else {
-                throw DequantizationError.binCountMismatch(path: model, model: m.binCount, data: corpus.encoding.binCount)
-            }
-            return try Evaluator.evaluate(model: m, corpus: corpus, importanceSamples: iw, seed: seed, threads: threads)
-        }
+        var options = EvalOptions(data: data, modelPath: model)
+        options.importanceSamples = iw
+        options.seed = seed
+        options.method = method
+        options.threads = threads
+        let r = try EvalFrontend.run(options, diagnostics: stderrDiagnostics)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -99,9 +94,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        let s = try reportingErrors {
-            try Sampler.run(modelPath: model, seconds: seconds, seed: seed, temperature: temperature, output: output, force: force)
-        }
+        let s = try Sampler.run(modelPath: model, seconds: seconds, seed: seed, temperature: temperature, output: output, force: force)
         printError("\(output): \(s.frames) frames" + (s.clamped > 0 ? ", \(s.clamped) samples outside the range clamped" : ""))
     }
 }

@@ -28,7 +28,7 @@ struct Info: ParsableCommand {
             do {
                 results.append(try AudioInfo.compute(path: f, raw: rawFormat))
             } catch {
-                printError("audiodq: error: \(error)")
+                printError(DiagnosticText.line(Diagnostic(error)))
                 failed = true
             }
         }
@@ -39,7 +39,7 @@ struct Info: ParsableCommand {
         } else {
             for r in results { print(Info.text(r)) }
         }
-        if failed { throw ExitCode.failure }
+        if failed { throw CommandFailure.reported }
     }
 
     static func text(_ r: AudioInfo) -> String {

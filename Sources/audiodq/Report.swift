@@ -89,17 +89,14 @@ struct Report: ParsableCommand {
         o.modelPath = model
         o.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
         let inputs = [original] + (dequantized.map { [$0] } ?? [])
-        let report = try reportingErrors { () throws -> DiagnosticsReport in
-            let r = try Reporter.run(o)
-            if let json { try Reporter.writeAtomically(try r.jsonData(), to: json, inputs: inputs) }
-            if let html { try Reporter.writeAtomically(Data(r.html().utf8), to: html, inputs: inputs) }
-            return r
-        }
+        let report = try Reporter.run(o)
+        if let json { try Reporter.writeAtomically(try report.jsonData(), to: json, inputs: inputs) }
+        if let html { try Reporter.writeAtomically(Data(report.html().utf8), to: html, inputs: inputs) }
         if !quiet { print(report.terminalSummary()) }
         if check && !report.passed {
             let failed = report.failedChecks.map { "channel \($0.channel) \($0.check.name)" }.joined(separator: ", ")
             printError("audiodq: check failed: \(original): \(failed)")
-            throw ExitCode.failure
+            throw CommandFailure.reported
         }
     }
 }

@@ -12,29 +12,26 @@ func printError(_ line: String, newline: Bool = true) {
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-/// Runs library work; turns any error into one line on stderr and exit code 1 (64 for a usage
-/// error the library finds, `AudioDQError.isUsageError`).
-func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let e as ExitCode {
-        throw e
-    } catch let e as AudioDQError where e.isUsageError {
-        printError("audiodq: error: \(e)")
-        throw ExitCode.validationFailure
-    } catch {
-        printError("audiodq: error: \(error)")
-        throw ExitCode.failure
-    }
+/// The CLI's one diagnostics sink: every warning a library verb sends is one line on stderr,
+/// in the order sent (`DiagnosticText.line`).
+let stderrDiagnostics: DiagnosticSink = { printError(DiagnosticText.line($0)) }
+
+/// How a command ends unsuccessfully after it has said why itself (`AudioDQCommand.main` turns
+/// it into the exit code).
+enum CommandFailure: Error {
+    /// Failures already reported (batch files failed, `report --check` found a failure, `info`
+    /// could not read a file): exit 1.
+    case reported
+    /// Training stopped by Ctrl-C after saving a checkpoint: exit 130 (128 + SIGINT).
+    case interrupted
 }
 
 func parseRaw(_ spec: String?) throws -> RawFormat? {
     guard let spec else { return nil }
-    do { return try RawFormat(spec: spec) } catch { throw ValidationError(error.description) }
+    do { return try RawFormat(spec: spec) } catch { throw ValidationError(DiagnosticText.message(Diagnostic(error))) }
 }
 
 func defaultThreads() -> Int {
     let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     return max(1, min(n, 8))
 }
-

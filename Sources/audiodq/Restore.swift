@@ -54,6 +54,6 @@ struct Restore: ParsableCommand {
         o.sampleRate = rate
         o.channels = channels
         o.force = force
-        _ = try reportingErrors { try Restorer.run(o) }
+        _ = try Restorer.run(o)
     }
 }

@@ -108,8 +108,8 @@ struct Train: ParsableCommand {
         }
         if let clip, clip <= 0 { throw ValidationError("--clip must be positive") }
         let (samplesPerStep, overflow) = batch.multipliedReportingOverflow(by: segment)
-        guard !overflow, samplesPerStep <= TrainingOptions.maxSamplesPerStep else {
-            throw ValidationError("--batch x --segment must be at most \(TrainingOptions.maxSamplesPerStep) samples per step")
+        guard !overflow, samplesPerStep <= Trainer.Hyperparameters.maxSamplesPerStep else {
+            throw ValidationError("--batch x --segment must be at most \(Trainer.Hyperparameters.maxSamplesPerStep) samples per step")
         }
         typealias L = DequantModel.Limits
         guard L.squeeze.contains(squeeze), L.flowSteps.contains(flowSteps), L.hidden.contains(hidden),
@@ -119,72 +119,44 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        var o = TrainOptions(data: data, modelPath: model)
-        o.method = method
+        var options = TrainOptions(data: data, modelPath: model)
+        options.method = method
         let p = WaveformFlow.Configuration()
-        o.flow = .init(squeeze: squeeze ?? p.squeeze, steps: flowSteps ?? p.steps, hidden: hidden ?? p.hidden, kernelSize: 3)
+        options.flow = .init(squeeze: squeeze ?? p.squeeze, steps: flowSteps ?? p.steps, hidden: hidden ?? p.hidden, kernelSize: 3)
         let preset = arch ?? .audiodq
-        o.noise = .init(layers: qLayers ?? preset.noise.layers, hidden: qHidden ?? preset.noise.hidden,
-                        base: qBase ?? preset.noise.base, contextLevels: qContext ?? 1)
-        o.noiseCodeSteps = qCodeSteps ?? preset.codeSteps
-        o.given.flowSteps = flowSteps
-        o.given.hidden = hidden
-        o.given.squeeze = squeeze
-        o.given.preset = arch
-        o.given.qBase = qBase
-        o.given.qLayers = qLayers
-        o.given.qHidden = qHidden
-        o.given.qContext = qContext
-        o.given.qCodeSteps = qCodeSteps
-        o.training.steps = steps
-        o.training.batch = batch
-        o.training.segment = segment
-        o.training.learningRate = lr
-        o.training.seed = seed
-        o.training.threads = threads
-        o.training.maxGradNorm = clip
-        o.training.warmupSteps = warmup
-        o.training.checkpointEvery = checkpointEvery
-        o.logPath = log
-        o.resume = resume
-        o.force = force
-        // Swift initialises a static lazily, on first access (swift_once, which may take a lock):
-        // touch the flag here so the handler only ever does a lock-free atomic store to storage
-        // that already exists (async-signal-safe), never runs an initialiser.
-        Training.interrupted.store(false, ordering: .relaxed)
-        signal(SIGINT) { _ in Training.interrupted.store(true, ordering: .relaxed) }
-        // a parent may have started us with SIGINT blocked (the mask is inherited): unblock it
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        let terminal = isatty(2) == 1
-        var lastLine = 0.0
-        let s = try reportingErrors {
-            try Training.run(o) { event in
-                switch event {
-                case .warning(let w): printError(w)
-                case .loaded(let seqs, let usable, let short, let bad, let samples):
-                    if !quiet { printError("training on \(usable) of \(seqs) sequences (\(samples) samples); \(short) shorter than one segment, \(bad) unreadable files skipped") }
-                case .progress(let p):
-                    guard !quiet else { return }
-                    let eta = p.samplesPerSecond > 0 ? Double(p.steps - p.step) * Double(batch * segment) / p.samplesPerSecond : 0
-                    let line = "step \(p.step)/\(p.steps)  loss \(String(format: "%.4f", p.loss)) bits/sample  \(String(format: "%.2f", p.samplesPerSecond / 1e6)) M samples/s  ETA \(ProgressPrinter.clock(eta))"
-                    if terminal {
-                        printError("\r\u{1B}[K" + line, newline: false)
-                    } else if p.elapsed - lastLine >= 10 || p.step == p.steps {
-                        lastLine = p.elapsed
-                        printError(line)
-                    }
-                case .checkpoint(let step, let path):
-                    if !quiet && !terminal { printError("checkpoint: step \(step) -> \(path)") }
-                }
-            }
-        }
-        if terminal && !quiet { printError("") }
+        options.noise = .init(layers: qLayers ?? preset.noise.layers, hidden: qHidden ?? preset.noise.hidden,
+                              base: qBase ?? preset.noise.base, contextLevels: qContext ?? 1)
+        options.noiseCodeSteps = qCodeSteps ?? preset.codeSteps
+        options.given.flowSteps = flowSteps
+        options.given.hidden = hidden
+        options.given.squeeze = squeeze
+        options.given.preset = arch
+        options.given.qBase = qBase
+        options.given.qLayers = qLayers
+        options.given.qHidden = qHidden
+        options.given.qContext = qContext
+        options.given.qCodeSteps = qCodeSteps
+        options.hyperparameters.steps = steps
+        options.hyperparameters.batch = batch
+        options.hyperparameters.segment = segment
+        options.hyperparameters.learningRate = lr
+        options.hyperparameters.seed = seed
+        options.hyperparameters.threads = threads
+        options.hyperparameters.maxGradNorm = clip
+        options.hyperparameters.warmupSteps = warmup
+        options.checkpointEvery = checkpointEvery
+        options.logPath = log
+        options.resume = resume
+        options.force = force
+        options.stopRequested = InterruptHandler.interrupted
+        InterruptHandler.install()
+        let progress = TrainProgressPrinter(quiet: quiet, samplesPerStep: batch * segment)
+        defer { progress.finish() }
+        let s = try TrainFrontend.run(options, diagnostics: stderrDiagnostics, events: progress.handle)
+        progress.finish()
         if s.interrupted {
             printError("interrupted at step \(s.steps); checkpoint saved to \(model) (continue with --resume)")
-            throw ExitCode(130)
+            throw CommandFailure.interrupted
         }
         printError("trained \(s.steps) steps in \(String(format: "%.1f", s.seconds)) s; last loss \(s.lastLoss.map { String(format: "%.4f", $0) } ?? "n/a") bits/sample; model \(model)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import AudioDQ
 
@@ -85,3 +86,10 @@ func readBins(_ path: String, raw: RawFormat? = nil) throws -> DiscreteSignal {
 }
 
 func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+/// Collects what a library verb sends to its diagnostics sink, in order.
+final class DiagnosticLog: Sendable {
+    private let entries = Mutex<[Diagnostic]>([])
+    var sink: DiagnosticSink { { d in self.entries.withLock { $0.append(d) } } }
+    var all: [Diagnostic] { entries.withLock { $0 } }
+}

@@ -27,10 +27,11 @@ import Testing
         #expect(info.frames == (1 << 36) - 1)
         #expect(throws: SoundFileError.self) { try SoundFileReader(path: huge).readAll() }
         #expect(throws: SoundFileError.self) { try SoundFileReader.decodedShorts(path: huge) }
-        var warnings: [String] = []
-        let (corpus, skipped) = try CorpusLoader.load([huge, fixture("speech-s16.wav")]) { warnings.append($0) }
+        let log = DiagnosticLog()
+        let (corpus, skipped) = try CorpusLoader.load([huge, fixture("speech-s16.wav")], diagnostics: log.sink)
         #expect(skipped == 1 && corpus.sequences.count == 1)
-        #expect(warnings.count == 1 && warnings[0].contains(huge), "\(warnings)")
+        let warnings = log.all
+        #expect(warnings.count == 1 && warnings[0].path == huge, "\(warnings)")
         let r = try CLI.run(["train", huge, fixture("speech-s16.wav"), "--model", dir.file("m.dqm"), "--steps", "1",
                              "--flow-steps", "1", "--hidden", "4", "--segment", "256", "--batch", "2", "--threads", "1"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -130,9 +131,9 @@ import Testing
         let model = try DequantModel(flow: .init(squeeze: 8, steps: 1, hidden: 4, kernelSize: 3), noise: nil,
                                      encoding: .ulaw, sampleRate: 8000, seed: 1)
         let corpus = Corpus(encoding: .ulaw, sampleRate: 8000, sequences: [.init(name: "s", bins: [UInt32](repeating: 3, count: 64))])
-        var o = TrainingOptions()
-        o.segment = 16
-        o.batch = Int.max / 8
-        #expect { try Trainer(model: model, corpus: corpus, options: o) } throws: { "\($0)".contains("samples per step") }
+        var options = Trainer.Hyperparameters()
+        options.segment = 16
+        options.batch = Int.max / 8
+        #expect { try Trainer(model: model, corpus: corpus, hyperparameters: options) } throws: { "\($0)".contains("samples per step") }
     }
 }

@@ -48,11 +48,11 @@ import DiscreteAudio
         }
         // counts of one are singular
         #expect(SoundFileError.partialFrame(path: "odd.ulaw", bytes: 3, frameBytes: 2).description
-                == "odd.ulaw: 3 bytes are not whole frames of 2 bytes (1 frame and 1 byte left over); check --raw")
+                == "odd.ulaw: 3 bytes are not whole frames of 2 bytes (1 frame and 1 byte left over)")
         #expect(SoundFileError.partialFrame(path: "odd.ulaw", bytes: 1, frameBytes: 2).description
-                == "odd.ulaw: 1 byte is not a whole frame of 2 bytes (0 frames and 1 byte left over); check --raw")
+                == "odd.ulaw: 1 byte is not a whole frame of 2 bytes (0 frames and 1 byte left over)")
         #expect(SoundFileError.partialFrame(path: "odd.raw", bytes: 4099, frameBytes: 4).description
-                == "odd.raw: 4099 bytes are not whole frames of 4 bytes (1024 frames and 3 bytes left over); check --raw")
+                == "odd.raw: 4099 bytes are not whole frames of 4 bytes (1024 frames and 3 bytes left over)")
         // whole frames still read, every byte
         let mono = try SoundFileReader(path: p, raw: RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 1)).readAll()
         #expect(mono.bins.count == 6613)

@@ -1,0 +1,20 @@
+/// `audiodq eval`: loads the model, checks it against the request (method) and the data (K),
+/// then scores the corpus with Dequantization's `Evaluator`. The model is loaded and checked
+/// before any audio is read; files that cannot be read are skipped with a warning to
+/// `diagnostics`.
+public enum EvalFrontend {
+    /// Throws `.wrongMethod` (kind `.model`) when `options.method` is given and differs from the
+    /// model's, `.binCountMismatch` (kind `.model`) when the data's K is not the model's.
+    public static func run(_ options: EvalOptions, diagnostics: DiagnosticSink) throws -> Evaluator.Result {
+        let model = try DequantModel.load(path: options.modelPath)
+        if let method = options.method, method != model.method {
+            throw DequantizationError.wrongMethod(path: options.modelPath, expected: method, found: model.method)
+        }
+        let (corpus, _) = try CorpusLoader.load(options.data, diagnostics: diagnostics)
+        guard corpus.encoding.binCount == model.binCount else {
+            throw DequantizationError.binCountMismatch(path: options.modelPath, model: model.binCount, data: corpus.encoding.binCount)
+        }
+        return try Evaluator.evaluate(model: model, corpus: corpus, importanceSamples: options.importanceSamples,
+                                      seed: options.seed, threads: options.threads)
+    }
+}
