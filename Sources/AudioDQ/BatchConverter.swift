@@ -83,9 +83,14 @@ public struct BatchSummary: Sendable {
 /// rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
 /// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
 /// and no deletion: on ext4, creating inodes next to recently deleted ones is the slow part of
-/// converting thousands of short files. A bad file is reported and the batch goes on.
+/// converting thousands of short files. A bad file is reported (its manifest line, and an error
+/// `Diagnostic` to `diagnostics`) and the batch goes on.
 public enum BatchConverter {
-    public static func run(_ o: BatchOptions, progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
+    /// `diagnostics` gets one error per failed file and `progress` one report per file, both
+    /// from the worker threads, serialised and in the order the files finish (a failed file's
+    /// diagnostic before its progress).
+    public static func run(_ o: BatchOptions, diagnostics: DiagnosticSink = { _ in },
+                           progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
         let start = Date()
         let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format ?? .f32, includeRaw: o.raw != nil)
         if !plan.items.contains(where: { $0.skip == nil }) {
@@ -107,9 +112,10 @@ public enum BatchConverter {
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= items.count { break }
-                let (record, samples) = convertOne(items[i], o, modelSHA256: modelSHA256)
+                let (record, samples, failure) = convertOne(items[i], o, modelSHA256: modelSHA256)
                 records.withLock { $0[i] = record }
                 let p = counters.withLock { c -> BatchProgress in
+                    if let failure { diagnostics(failure) }
                     c.done += 1
                     c.samples += samples
                     switch record.status {
@@ -135,35 +141,39 @@ public enum BatchConverter {
                             widened: all.filter { $0.status == .ok && $0.format != nil }.count)
     }
 
-    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions, modelSHA256: String?) -> (BatchRecord, Int) {
+    /// The file's record, its samples, and the diagnostic of its failure (nil unless failed).
+    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions, modelSHA256: String?) -> (BatchRecord, Int, Diagnostic?) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
         if let reason = item.skip {
             record.output = nil
             record.status = .skipped
             record.error = reason
-            return (record, 0)
+            return (record, 0, nil)
         }
         if let first = item.conflict {
-            record.error = "\(item.source): maps to the same output as \(first): \(item.output)"
-            return (record, 0)
+            let error = AudioDQError.sameOutput(path: item.source, first: first, output: item.output)
+            record.error = "\(error)"
+            return (record, 0, Diagnostic(error))
         }
         do {
             let (sourceHash, sourceState) = try FileHasher.hashWithState(path: item.source)
             do {
-                return try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash,
-                               sourceState: sourceState, modelSHA256: modelSHA256, record)
+                let (done, samples) = try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash,
+                                                  sourceState: sourceState, modelSHA256: modelSHA256, record)
+                return (done, samples, nil)
             } catch AudioDQError.float32CannotHold where o.format == nil {
                 // 24-bit under the default format: float32 cannot carry its noise, float64 can
                 record.output = item.stem + "." + ValueFormat.f64.rawValue
                 record.format = .f64
                 record.dtype = .float64
-                return try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash,
-                               sourceState: sourceState, modelSHA256: modelSHA256, record)
+                let (done, samples) = try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash,
+                                                  sourceState: sourceState, modelSHA256: modelSHA256, record)
+                return (done, samples, nil)
             }
         } catch {
             record.status = .failed
             record.error = "\(error)"
-            return (record, 0)
+            return (record, 0, Diagnostic(error))
         }
     }
 

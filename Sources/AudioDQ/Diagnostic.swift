@@ -60,6 +60,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         switch e {
         case .soundFile(let s): return classify(s)
         case .outputIsInput(let p), .outputExists(let p), .outputIsDirectory(let p): return (.output, p)
+        case .sameOutput(let p, _, _): return (.output, p)
         case .outputDirectoryMissing(let p, _), .unknownOutputFormat(let p, _): return (.output, p)
         case .float32CannotHold(let p, _, _): return (.output, p)
         case .dtypeContradictsFormat(let p, _, _): return (.output, p)

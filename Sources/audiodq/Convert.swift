@@ -133,7 +133,7 @@ struct Convert: ParsableCommand {
         o.method = method
         o.modelPath = model
         let bar = ProgressPrinter(quiet: quiet)
-        let s = try BatchConverter.run(o) { bar.update($0) }
+        let s = try BatchConverter.run(o, diagnostics: bar.report) { bar.update($0) }
         bar.finish()
         if !quiet {
             var notes: [String] = []

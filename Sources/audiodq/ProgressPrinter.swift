@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// Batch progress on stderr: a redrawn bar on a terminal, a plain line every 5 s otherwise.
-/// Each failed file gets its own error line, whatever the mode (also with --quiet).
+/// Each failed file's diagnostic (`report`) gets its own line, whatever the mode (also with
+/// --quiet), through the CLI's one sink.
 final class ProgressPrinter: Sendable {
     private let quiet: Bool
     private let terminal: Bool
@@ -14,11 +15,13 @@ final class ProgressPrinter: Sendable {
         terminal = isatty(2) == 1
     }
 
+    /// A diagnostic line (first clearing the bar on a terminal).
+    func report(_ diagnostic: Diagnostic) {
+        if terminal && !quiet { printError("\r\u{1B}[K", newline: false) }
+        stderrDiagnostics(diagnostic)
+    }
+
     func update(_ p: BatchProgress) {
-        if p.last.status == .failed {
-            if terminal && !quiet { printError("\r\u{1B}[K", newline: false) }
-            printError("audiodq: error: \(p.last.error ?? p.last.source)")
-        }
         guard !quiet else { return }
         let due = lastPrint.withLock { last -> Bool in
             let every = terminal ? 0.1 : 5.0

@@ -13,6 +13,7 @@ import Testing
         (AudioDQError.outputExists(path: "o.f32"), .output),
         (AudioDQError.outputDirectoryMissing(path: "d/o.f32", directory: "d"), .output),
         (AudioDQError.outputIsDirectory(path: "d"), .output),
+        (AudioDQError.sameOutput(path: "a.au", first: "a.wav", output: "o/a.f32"), .output),
         (AudioDQError.cannotWrite(path: "o.f32", reason: "disk full"), .io),
         (AudioDQError.cannotRead(path: "a.wav", reason: "EIO"), .io),
         (AudioDQError.sourceChanged(path: "a.wav"), .input),
@@ -122,7 +123,8 @@ import Testing
             (.model, ["eval", fixture("speech.wav"), "--model", notAModel], notAModel),
             (.usage, ["train", fixture("speech.wav"), "--model", try Self.squeeze16Model(dir), "--resume",
                       "--segment", "48", "--steps", "1", "--flow-steps", "1", "--hidden", "4", "-q"], "--segment"),
-        ]
+        ] + (FileManager.default.fileExists(atPath: "/dev/full")
+                ? [(.io, ["convert", fixture("speech.wav"), "/dev/full", "--format", "f32", "-q"], "/dev/full: cannot write")] : [])
         for (kind, args, named) in cases {
             let r = try CLI.run(args)
             #expect(r.status == (kind == .usage ? 64 : 1), "\(kind): \(r.status) \(r.stderr)")
@@ -243,5 +245,31 @@ import Testing
         #expect(s.interrupted && s.steps == 3)
         #expect(checkpoints == [3])
         #expect(try DequantModel.load(path: dir.file("m.dqm")).step == 3)
+    }
+
+    /// Batch conversion sends one error per failed file to the sink (the CLI prints it with its
+    /// hint; the manifest keeps the library's text) and goes on with the rest.
+    @Test func batchFailuresReachTheSink() throws {
+        let dir = try TempDir()
+        let corpus = dir.file("corpus")
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: corpus + "/a.wav")
+        try FileManager.default.copyItem(atPath: fixture("refused/gsm.wav"), toPath: corpus + "/b.wav")
+        try Data(repeating: 0x55, count: 3).write(to: URL(fileURLWithPath: corpus + "/c.raw"))
+        var options = BatchOptions(input: corpus, outputDir: dir.file("out"))
+        options.raw = RawFormat(encoding: .ulaw, sampleRate: 8000, channels: 2)
+        options.jobs = 1
+        let log = DiagnosticLog()
+        let s = try BatchConverter.run(options, diagnostics: log.sink)
+        #expect(s.ok == 1 && s.failed == 2)
+        let failed = log.all
+        #expect(failed.map(\.path) == [corpus + "/b.wav", corpus + "/c.raw"], "\(failed)")
+        #expect(failed.map(\.kind) == [.format, .format] && failed.allSatisfy { $0.severity == .error })
+        #expect(s.records.filter { $0.status == .failed }.map(\.error) == failed.map(\.description))
+        let r = try CLI.run(["convert", corpus, dir.file("cli"), "--raw", "ulaw:8000:2", "--jobs", "1", "-q"])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("audiodq: error: \(corpus)/") }, "\(r.stderr)")
+        #expect(lines.last?.hasSuffix("left over); check --raw") == true, "\(r.stderr)")
     }
 }
