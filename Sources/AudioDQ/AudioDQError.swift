@@ -27,6 +27,11 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     case mismatch(path: String, detail: String)
     case invalidArgument(String)
+    /// `train`/`eval` inputs (files, folders, manifests) that list no file at all.
+    case noAudioFiles(inputs: [String])
+    /// `train`/`eval`: none of the `files` listed could be read as discrete audio (each was
+    /// skipped with a warning).
+    case noReadableAudio(files: Int)
     /// The output's format has a fixed element type that differs from the one asked for.
     case dtypeContradictsFormat(path: String, dtype: ValueType, format: ValueFormat)
     /// A method that needs a model was asked for without one.
@@ -62,6 +67,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .malformed(let p, let r): return "\(p): \(r)"
         case .mismatch(let p, let d): return "\(p): \(d)"
         case .invalidArgument(let s): return s
+        case .noAudioFiles(let i): return "no audio files in \(i.joined(separator: ", "))"
+        case .noReadableAudio(let n): return "none of the \(n) files could be read as discrete audio"
         case .dtypeContradictsFormat(let p, let t, let f): return "\(p): element type \(t.rawValue) contradicts the .\(f.rawValue) extension"
         case .modelRequired(let m): return "\(m.rawValue) dequantization needs a model"
         case .chunkShorterThanModelContext(let p, let c, let r):

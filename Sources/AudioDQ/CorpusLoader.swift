@@ -19,7 +19,7 @@ public enum CorpusLoader {
                 files.append(p)
             }
         }
-        guard !files.isEmpty else { throw AudioDQError.invalidArgument("no audio files in \(paths.joined(separator: ", "))") }
+        guard !files.isEmpty else { throw AudioDQError.noAudioFiles(inputs: paths) }
         var corpus: Corpus?
         var first = ""
         var skipped = 0
@@ -47,7 +47,7 @@ public enum CorpusLoader {
                 for c in 0..<signal.channels { corpus!.sequences.append(.init(name: "\(f)#\(c)", bins: signal.channel(c))) }
             }
         }
-        guard let corpus else { throw AudioDQError.invalidArgument("none of the \(files.count) files could be read as discrete audio") }
+        guard let corpus else { throw AudioDQError.noReadableAudio(files: files.count) }
         return (corpus, skipped)
     }
 

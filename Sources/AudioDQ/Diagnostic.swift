@@ -67,7 +67,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .cannotWrite(let p, _), .cannotRead(let p, _): return (.io, p)
         case .sourceChanged(let p), .missingSidecar(let p, _), .mismatch(let p, _): return (.input, p)
         case .badSidecar(let p, _), .badValue(let p, _, _, _), .malformed(let p, _): return (.format, p)
-        case .invalidArgument: return (.input, nil)
+        case .invalidArgument, .noAudioFiles, .noReadableAudio: return (.input, nil)
         case .modelRequired: return (.usage, nil)
         case .noModelToResume(let p), .chunkShorterThanModelContext(let p, _, _): return (.model, p)
         case .conflictsWithModel(let p, _, _, _): return (.usage, p)

@@ -1,5 +1,6 @@
 /// Errors of the FlowEngine module. Every case carries enough context to say what was wrong
-/// without a debugger; `description` renders it as one line.
+/// without a debugger; `description` renders it as one line (`PATH: problem` for the cases
+/// about a file).
 public enum FlowEngineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A buffer whose element count does not match the shape it was declared with.
     case sizeMismatch(what: String, expected: Int, actual: Int)
@@ -37,15 +38,15 @@ public enum FlowEngineError: Error, Equatable, Sendable, CustomStringConvertible
         case .libraryUnavailable(let name, let reason):
             return "cannot load \(name): \(reason)"
         case .checkpointIO(let path, let reason):
-            return "checkpoint \(path): \(reason)"
+            return "\(path): checkpoint: \(reason)"
         case .checkpointBadMagic(let path):
-            return "checkpoint \(path): not a FlowEngine checkpoint (bad magic bytes)"
+            return "\(path): not a FlowEngine checkpoint (bad magic bytes)"
         case .checkpointVersion(let path, let found, let supported):
-            return "checkpoint \(path): format version \(found), this build reads version \(supported)"
+            return "\(path): checkpoint format version \(found), this build reads version \(supported)"
         case .checkpointChecksum(let path, let stored, let computed):
-            return "checkpoint \(path): CRC32 mismatch (stored \(hex(stored)), computed \(hex(computed))): file is corrupt"
+            return "\(path): checkpoint CRC32 mismatch (stored \(hex(stored)), computed \(hex(computed))): file is corrupt"
         case .checkpointMalformed(let path, let reason):
-            return "checkpoint \(path): malformed (\(reason))"
+            return "\(path): malformed checkpoint (\(reason))"
         case .checkpointArchitecture(let expected, let found):
             return "checkpoint architecture \(found) does not match the model's \(expected)"
         case .checkpointArrayMismatch(let name, let reason):
