@@ -7,6 +7,8 @@ import Foundation
 ///     logS = tanh(h[:, :nB]),  y_b = x_b * exp(logS) + h[:, nB:],  y_a = x_a
 ///     logDet[b] += sum_{c, t} logS[b, c, t]
 ///
+/// The element-wise part (forward, backward, inverse) is `TanhAffine`, row by row: channel c of
+/// x_b with raw scale h[:, c] and shift h[:, nB + c].
 /// NN = Conv1d(nA -> hidden, k) ReLU, Conv1d(hidden -> hidden, k) ReLU, Conv1d(hidden -> 2 nB, k),
 /// "same" zero padding, the last layer zero-initialised (the coupling starts as the identity).
 /// The conditioner's activations, logS and exp(logS) of the latest forward are kept for backward.
@@ -95,17 +97,9 @@ public final class AffineCoupling: InvertibleTransform {
                 yb.update(from: xb, count: nA * T)
                 var sum: Float = 0
                 for c in 0..<nB {
-                    let xr = xb + (nA + c) * T, yr = yb + (nA + c) * T
-                    let hs = p.h + (b * 2 * nB + c) * T, ht = p.h + (b * 2 * nB + nB + c) * T
-                    let lr = p.logS + (b * nB + c) * T, sr = p.scale + (b * nB + c) * T
-                    for t in 0..<T {
-                        let l = Foundation.tanhf(hs[t])
-                        let s = Foundation.expf(l)
-                        lr[t] = l
-                        sr[t] = s
-                        yr[t] = xr[t] * s + ht[t]
-                        sum += l
-                    }
+                    TanhAffine.forward(x: xb + (nA + c) * T, raw: p.h + (b * 2 * nB + c) * T,
+                                       shift: p.h + (b * 2 * nB + nB + c) * T, count: T, y: yb + (nA + c) * T,
+                                       logS: p.logS + (b * nB + c) * T, scale: p.scale + (b * nB + c) * T, logDetSum: &sum)
                 }
                 p.logDet[b] += sum
             }
@@ -131,16 +125,9 @@ public final class AffineCoupling: InvertibleTransform {
                 dxb.update(from: dyb, count: nA * T)
                 let g = p.dLogDet[b]
                 for c in 0..<nB {
-                    let xr = xb + (nA + c) * T, dyr = dyb + (nA + c) * T, dxr = dxb + (nA + c) * T
-                    let lr = p.logS + (b * nB + c) * T, sr = p.scale + (b * nB + c) * T
-                    let ds = p.dh + (b * 2 * nB + c) * T, dt = p.dh + (b * 2 * nB + nB + c) * T
-                    for t in 0..<T {
-                        let gy = dyr[t], s = sr[t], l = lr[t]
-                        dxr[t] = gy * s
-                        // dL/dlogS = dy * x_b * s + dLogDet;  dlogS/dh = 1 - tanh^2
-                        ds[t] = (gy * xr[t] * s + g) * (1 - l * l)
-                        dt[t] = gy
-                    }
+                    TanhAffine.backward(x: xb + (nA + c) * T, dy: dyb + (nA + c) * T, logS: p.logS + (b * nB + c) * T,
+                                        scale: p.scale + (b * nB + c) * T, dLogDet: g, count: T, dx: dxb + (nA + c) * T,
+                                        dRaw: p.dh + (b * 2 * nB + c) * T, dShift: p.dh + (b * 2 * nB + nB + c) * T)
                 }
             }
         }
@@ -164,9 +151,8 @@ public final class AffineCoupling: InvertibleTransform {
             let yb = y + b * channels * T, xb = x + b * channels * T
             xb.update(from: yb, count: nA * T)
             for c in 0..<nB {
-                let yr = yb + (nA + c) * T, xr = xb + (nA + c) * T
-                let hs = hp + (b * 2 * nB + c) * T, ht = hp + (b * 2 * nB + nB + c) * T
-                for t in 0..<T { xr[t] = (yr[t] - ht[t]) * Foundation.expf(-Foundation.tanhf(hs[t])) }
+                TanhAffine.inverse(y: yb + (nA + c) * T, raw: hp + (b * 2 * nB + c) * T, shift: hp + (b * 2 * nB + nB + c) * T,
+                                   count: T, x: xb + (nA + c) * T)
             }
         }
     }

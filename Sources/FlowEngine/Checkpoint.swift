@@ -61,6 +61,40 @@ public struct Checkpoint: Sendable, Equatable {
     /// Array by name.
     public func array(_ name: String) -> NamedArray? { arrays.first { $0.name == name } }
 
+    /// The one restore path of the flows: checks that this checkpoint is `model` with exactly
+    /// `architecture` and holds exactly the arrays `parameters` (same names and shapes) plus the
+    /// `extras` (name and value count of each state array stored besides the parameters), then
+    /// copies the values into `parameters` and returns the extras' values in the order asked.
+    /// Nothing is modified when a check fails; the first failing check is the error.
+    func restore(model expectedModel: String, architecture expected: [String: Int], into parameters: [Parameter],
+                 extras: [(name: String, count: Int)] = []) throws -> [[Float]] {
+        guard model == expectedModel, architecture == expected else {
+            throw FlowEngineError.checkpointArchitecture(
+                expected: Self.describe(model: expectedModel, architecture: expected), found: architectureDescription)
+        }
+        let wanted = parameters.count + extras.count
+        guard arrays.count == wanted else {
+            throw FlowEngineError.checkpointArrayMismatch(name: "*", reason: "\(arrays.count) arrays, expected \(wanted)")
+        }
+        var found: [NamedArray] = []
+        for p in parameters {
+            guard let a = array(p.name) else { throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "missing") }
+            guard a.shape == p.shape else {
+                throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "shape \(a.shape), expected \(p.shape)")
+            }
+            found.append(a)
+        }
+        var extraValues: [[Float]] = []
+        for e in extras {
+            guard let a = array(e.name), a.values.count == e.count else {
+                throw FlowEngineError.checkpointArrayMismatch(name: e.name, reason: "missing or wrong size")
+            }
+            extraValues.append(a.values)
+        }
+        for (p, a) in zip(parameters, found) { p.value = a.values }
+        return extraValues
+    }
+
     /// The complete file contents.
     public func encoded() throws -> Data {
         for a in arrays where a.shape.reduce(1, *) != a.values.count {

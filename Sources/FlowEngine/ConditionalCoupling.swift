@@ -9,6 +9,9 @@ import Foundation
 ///     logS = tanh(h[:, 0]),  z'[:, 1-p] = z[:, 1-p] * exp(logS) + h[:, 1],  z'[:, p] = a
 ///     logDet[b] += sum_t logS[b, t]
 ///
+/// The element-wise part (forward, backward, inverse) is `TanhAffine` on the row z[:, 1-p] with
+/// raw scale h[:, 0] and shift h[:, 1].
+///
 /// NN = Conv1d(3 -> hidden, k3, d1·s) ReLU, Conv1d(hidden -> hidden, k3, d2·s) ReLU,
 /// Conv1d(hidden -> hidden, k3, d4·s) ReLU, Conv1d(hidden -> 2, k1) zero-initialised ("same"
 /// padding), s = `dilationScale` (1 in the reference). Receptive field: 7·s half-rate steps on
@@ -99,18 +102,10 @@ public final class ConditionalCoupling {
         let h = acts[convs.count - 1].pointer
         for b in 0..<B {
             (y + (b * 2 + parity) * H).update(from: x + (b * 2 + parity) * H, count: H)
-            let xr = x + (b * 2 + q) * H, yr = y + (b * 2 + q) * H
-            let h0 = h + b * 2 * H, h1 = h0 + H
-            let l = logS.pointer + b * H, s = scale.pointer + b * H
+            let h0 = h + b * 2 * H
             var sum: Float = 0
-            for t in 0..<H {
-                let lt = Foundation.tanhf(h0[t])
-                let st = Foundation.expf(lt)
-                l[t] = lt
-                s[t] = st
-                yr[t] = xr[t] * st + h1[t]
-                sum += lt
-            }
+            TanhAffine.forward(x: x + (b * 2 + q) * H, raw: h0, shift: h0 + H, count: H, y: y + (b * 2 + q) * H,
+                               logS: logS.pointer + b * H, scale: scale.pointer + b * H, logDetSum: &sum)
             logDet[b] += sum
         }
         forwardShape = shape
@@ -127,16 +122,10 @@ public final class ConditionalCoupling {
         dInput.resize((1 + conditionChannels) * B * H)
         for (i, c) in convs.enumerated() { grads[i].resize(c.outChannels * B * H) }
         for b in 0..<B {
-            let dyq = dy + (b * 2 + q) * H, xq = x + (b * 2 + q) * H, dxq = dx + (b * 2 + q) * H
-            let l = logS.pointer + b * H, s = scale.pointer + b * H
-            let d0 = dh.pointer + b * 2 * H, d1 = d0 + H
-            let g = dLogDet[b]
-            for t in 0..<H {
-                let gy = dyq[t]
-                dxq[t] = gy * s[t]
-                d0[t] = (gy * xq[t] * s[t] + g) * (1 - l[t] * l[t])
-                d1[t] = gy
-            }
+            let d0 = dh.pointer + b * 2 * H
+            TanhAffine.backward(x: x + (b * 2 + q) * H, dy: dy + (b * 2 + q) * H, logS: logS.pointer + b * H,
+                                scale: scale.pointer + b * H, dLogDet: dLogDet[b], count: H, dx: dx + (b * 2 + q) * H,
+                                dRaw: d0, dShift: d0 + H)
         }
         // Back through NN: dh -> ... -> dInput (B, 1 + C, H).
         var upstream = UnsafePointer(dh.pointer)
@@ -166,9 +155,8 @@ public final class ConditionalCoupling {
         let h = acts[convs.count - 1].pointer
         for b in 0..<B {
             (x + (b * 2 + parity) * H).update(from: y + (b * 2 + parity) * H, count: H)
-            let yr = y + (b * 2 + q) * H, xr = x + (b * 2 + q) * H
-            let h0 = h + b * 2 * H, h1 = h0 + H
-            for t in 0..<H { xr[t] = (yr[t] - h1[t]) * Foundation.expf(-Foundation.tanhf(h0[t])) }
+            let h0 = h + b * 2 * H
+            TanhAffine.inverse(y: y + (b * 2 + q) * H, raw: h0, shift: h0 + H, count: H, x: x + (b * 2 + q) * H)
         }
     }
 }

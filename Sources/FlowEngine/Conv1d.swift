@@ -353,6 +353,8 @@ public final class Conv1d {
     }
 
     /// Adjoint of the tile `im2col`: dx[c, t + shift_j] += dcol[(c k + j), t - t0] (valid t only).
+    /// It walks the same (c, j) rows and valid range [lo, hi) as `im2col` because it is that map
+    /// transposed (a gather there, a scatter-add here); the zero padding has no adjoint term.
     static func col2imAdd(
         dcol: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, channels: Int, time: Int, t0: Int, width: Int,
         kernel: Int, dilation: Int

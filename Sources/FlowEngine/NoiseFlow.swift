@@ -264,23 +264,10 @@ public final class NoiseFlow {
                    arrays: parameters.map { .init(name: $0.name, shape: $0.shape, values: $0.value) })
     }
 
-    /// Restores parameters; model, architecture, names and shapes must match exactly.
+    /// Restores parameters; model, architecture, names and shapes must match exactly (nothing is
+    /// modified when a check fails; `Checkpoint.restore`).
     public func load(_ checkpoint: Checkpoint) throws {
-        guard checkpoint.model == Self.modelName, checkpoint.architecture == architecture else {
-            throw FlowEngineError.checkpointArchitecture(
-                expected: Checkpoint.describe(model: Self.modelName, architecture: architecture),
-                found: checkpoint.architectureDescription)
-        }
-        let params = parameters
-        guard checkpoint.arrays.count == params.count else {
-            throw FlowEngineError.checkpointArrayMismatch(name: "*", reason: "\(checkpoint.arrays.count) arrays, expected \(params.count)")
-        }
-        for p in params {
-            guard let a = checkpoint.array(p.name), a.shape == p.shape else {
-                throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "missing or shape differs from \(p.shape)")
-            }
-        }
-        for p in params { p.value = checkpoint.array(p.name)!.values }
+        _ = try checkpoint.restore(model: Self.modelName, architecture: architecture, into: parameters)
         forwardShape = nil
     }
 

@@ -61,7 +61,10 @@ public enum Rearrange {
         }
     }
 
-    /// Inverse of `squeeze` (and its backward): (B, C G, T/G) -> (B, C, T).
+    /// Inverse of `squeeze` (and its backward): (B, C G, T/G) -> (B, C, T). The loop mirrors
+    /// `squeeze` on purpose: squeeze is a permutation P, and unsqueeze is P^-1 = P^T, its adjoint,
+    /// so the two share their index map x[b, c, G t + k] <-> y[b, c G + k, t] with the copy
+    /// reversed; one cannot be written as a call of the other without a scratch buffer.
     public static func unsqueeze(
         _ y: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, shape: Shape, factor g: Int
     ) {

@@ -236,30 +236,13 @@ extension WaveformFlow {
         return Checkpoint(model: Self.modelName, architecture: architecture, arrays: arrays)
     }
 
-    /// Restores parameters from `checkpoint`; the model name, architecture and every array's name
-    /// and shape must match exactly (nothing is modified when a check fails).
+    /// Restores parameters and ActNorm init flags from `checkpoint`; the model name,
+    /// architecture and every array's name and shape must match exactly (nothing is modified
+    /// when a check fails; `Checkpoint.restore`).
     public func load(_ checkpoint: Checkpoint) throws {
-        guard checkpoint.model == Self.modelName, checkpoint.architecture == architecture else {
-            throw FlowEngineError.checkpointArchitecture(
-                expected: Checkpoint.describe(model: Self.modelName, architecture: architecture),
-                found: checkpoint.architectureDescription)
-        }
-        let params = parameters
-        guard checkpoint.arrays.count == params.count + 1 else {
-            throw FlowEngineError.checkpointArrayMismatch(
-                name: "*", reason: "\(checkpoint.arrays.count) arrays, expected \(params.count + 1)")
-        }
-        for p in params {
-            guard let a = checkpoint.array(p.name) else { throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "missing") }
-            guard a.shape == p.shape else {
-                throw FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "shape \(a.shape), expected \(p.shape)")
-            }
-        }
-        guard let flags = checkpoint.array(Self.actNormStateName), flags.values.count == actNorms.count else {
-            throw FlowEngineError.checkpointArrayMismatch(name: Self.actNormStateName, reason: "missing or wrong size")
-        }
-        for p in params { p.value = checkpoint.array(p.name)!.values }
-        for (a, f) in zip(actNorms, flags.values) { a.isInitialized = f != 0 }
+        let extras = try checkpoint.restore(model: Self.modelName, architecture: architecture, into: parameters,
+                                            extras: [(Self.actNormStateName, actNorms.count)])
+        for (a, f) in zip(actNorms, extras[0]) { a.isInitialized = f != 0 }
         forgetForward()
     }
 

@@ -92,4 +92,42 @@ import Testing
         }
         #expect(throws: FlowEngineError.self) { try Checkpoint.read(from: dir + "/missing.ckpt") }
     }
+    /// Both flows restore through `Checkpoint.restore`: the same checks, the same error for each
+    /// kind of mismatch (a wrong shape, a missing array, a missing extra state array), and nothing
+    /// modified when one is found. (NoiseFlow used to report "missing or shape differs".)
+    @Test func bothFlowsShareOneRestorePath() throws {
+        let wave = try WaveformFlow(configuration: .init(squeeze: 4, steps: 1, hidden: 4), seed: 1)
+        let noise = try NoiseFlow(configuration: .init(layers: 2, hidden: 4), seed: 1)
+        func reshaped(_ c: Checkpoint, _ name: String) -> Checkpoint {
+            var c = c
+            let i = c.arrays.firstIndex { $0.name == name }!
+            c.arrays[i].shape = [c.arrays[i].values.count]
+            return c
+        }
+        func renamed(_ c: Checkpoint, _ name: String) -> Checkpoint {
+            var c = c
+            c.arrays[c.arrays.firstIndex { $0.name == name }!].name = name + ".old"
+            return c
+        }
+        let models: [(parameters: [Parameter], checkpoint: Checkpoint, load: (Checkpoint) throws -> Void)] = [
+            (wave.parameters, wave.checkpoint(), { try wave.load($0) }), (noise.parameters, noise.checkpoint(), { try noise.load($0) }),
+        ]
+        for m in models {
+            let p = m.parameters[0]
+            let before = m.parameters.map(\.value)
+            var shaped = reshaped(m.checkpoint, p.name)
+            for i in shaped.arrays.indices { shaped.arrays[i].values = shaped.arrays[i].values.map { $0 + 1 } }
+            #expect(throws: FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "shape [\(p.count)], expected \(p.shape)")) {
+                try m.load(shaped)
+            }
+            #expect(throws: FlowEngineError.checkpointArrayMismatch(name: p.name, reason: "missing")) { try m.load(renamed(m.checkpoint, p.name)) }
+            #expect(m.parameters.map(\.value) == before, "a refused checkpoint changes nothing")
+        }
+        var noFlags = wave.checkpoint()
+        noFlags.arrays.removeAll { $0.name == WaveformFlow.actNormStateName }
+        noFlags.arrays.append(.init(name: "other", shape: [1], values: [1]))
+        #expect(throws: FlowEngineError.checkpointArrayMismatch(name: WaveformFlow.actNormStateName, reason: "missing or wrong size")) {
+            try wave.load(noFlags)
+        }
+    }
 }
