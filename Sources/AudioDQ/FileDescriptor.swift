@@ -1,10 +1,12 @@
+import SoundFileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A POSIX file descriptor with whole-buffer reads and writes and errors that name the file.
+/// A POSIX file descriptor with whole-buffer reads and writes (SoundFileIO's `DescriptorIO`, the
+/// one retry loop) and errors that name the file.
 final class FileDescriptor {
     let path: String
     private(set) var fd: Int32
@@ -31,30 +33,17 @@ final class FileDescriptor {
         return fstat(fd, &st) == 0 ? Int64(st.st_size) : -1
     }
 
+    /// Writes all of `buf` at the current position (`DescriptorIO.write`).
     func write(_ buf: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < buf.count {
-            let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-            }
-            done += n
-        }
+        let (_, error) = DescriptorIO.write(fd, buf)
+        if error != 0 { throw AudioDQError.cannotWrite(path: path, reason: String(cString: strerror(error))) }
     }
 
-    /// Reads until `buf` is full or end of file; returns the bytes read.
+    /// Reads from the current position until `buf` is full or end of file; returns the bytes
+    /// read (`DescriptorIO.read`).
     func read(into buf: UnsafeMutableRawBufferPointer) throws -> Int {
-        var done = 0
-        while done < buf.count {
-            let n = Glibc.read(fd, buf.baseAddress! + done, buf.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw AudioDQError.cannotRead(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            done += n
-        }
+        let (done, error) = DescriptorIO.read(fd, into: buf)
+        if error != 0 { throw AudioDQError.cannotRead(path: path, reason: String(cString: strerror(error))) }
         return done
     }
 

@@ -44,6 +44,18 @@ public enum AudioContainer: String, Sendable, CaseIterable, Codable {
         return Int32(major)
     }
 
+    /// libsndfile's format for bins of `encoding` in this container: `sfMajor | encoding.sfSubtype`,
+    /// plus, for headerless RAW of multi-byte samples only, the byte order (`SF_ENDIAN_BIG` when
+    /// `bigEndian`, else `SF_ENDIAN_LITTLE`). Every other case keeps `SF_ENDIAN_FILE` (0): the
+    /// container's own byte order, and for 8-bit samples byte order means nothing (the same rule
+    /// as `RawFormat.spec`). The one such mapping: reading (`RawFormat.sfInfo`), writing
+    /// (`CodeWriter`) and `accepts` all use it.
+    func sfFormat(_ encoding: SampleEncoding, bigEndian: Bool = false) -> Int32 {
+        var format = sfMajor | encoding.sfSubtype
+        if self == .raw && encoding.bits > 8 { format |= bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE) }
+        return format
+    }
+
     init?(sfMajor: Int32) {
         guard let c = AudioContainer.allCases.first(where: { $0.sfMajor == sfMajor }) else { return nil }
         self = c
@@ -135,8 +147,7 @@ public enum AudioContainer: String, Sendable, CaseIterable, Codable {
         var info = SF_INFO()
         info.samplerate = 8000
         info.channels = 1
-        info.format = sfMajor | encoding.sfSubtype
-        if self == .raw && encoding.bits > 8 { info.format |= Int32(SF_ENDIAN_LITTLE) }
+        info.format = sfFormat(encoding)
         return sf_format_check(&info) != 0
     }
 
@@ -167,11 +178,7 @@ public enum AudioContainer: String, Sendable, CaseIterable, Codable {
     /// libsndfile's own name for a major format it knows but audiodq does not list (none in
     /// libsndfile 1.2 besides the lossy and differential ones), for messages.
     static func libraryName(major: Int32) -> String {
-        var fi = SF_FORMAT_INFO()
-        fi.format = major
-        guard sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &fi, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
-              let name = fi.name else { return "a format this libsndfile has no name for" }
-        return String(cString: name)
+        LibSndfile.formatName(major) ?? "a format this libsndfile has no name for"
     }
 }
 

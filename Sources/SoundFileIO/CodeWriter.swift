@@ -25,7 +25,8 @@ public final class CodeWriter {
     /// Frames written so far.
     public private(set) var framesWritten: Int64 = 0
 
-    /// Creates `path`. Throws `.containerCannotHold` when libsndfile's `sf_format_check` rejects the
+    /// Creates `path`; `bigEndianRaw` is the byte order of multi-byte samples in headerless RAW
+    /// (`AudioContainer.sfFormat`), ignored otherwise. Throws `.containerCannotHold` when libsndfile's `sf_format_check` rejects the
     /// container/encoding pair (e.g. WAV with signed 8-bit, AU with unsigned 8-bit, FLAC with G.711)
     /// or does not write it exactly (`AudioContainer.writesExactly`).
     public init(path: String, container: AudioContainer, encoding: SampleEncoding,
@@ -39,21 +40,11 @@ public final class CodeWriter {
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = Int32(channels)
-        info.format = container.sfMajor | encoding.sfSubtype
-        if container == .raw && encoding.bits > 8 {
-            info.format |= bigEndianRaw ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE)
-        }
+        info.format = container.sfFormat(encoding, bigEndian: bigEndianRaw)
         guard container.writesExactly(encoding), sf_format_check(&info) != 0 else {
             throw .containerCannotHold(path: path, container: container.displayName, encoding: encoding.displayName)
         }
-        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
-            if let h = sf_open(path, Int32(SFM_WRITE), &info) { return .success(h) }
-            return .failure(.cannotCreate(path: path, reason: String(cString: sf_strerror(nil))))
-        }
-        switch opened {
-        case .success(let h): handle = h
-        case .failure(let e): throw e
-        }
+        handle = try LibSndfile.open(path: path, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
     }
 
     deinit {
@@ -127,9 +118,8 @@ public final class CodeWriter {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }   // devices, FIFOs
         var info = SF_INFO()
-        let h: OpaquePointer? = sndfileOpenLock.withLock { _ in sf_open(path, Int32(SFM_READ), &info) }
-        guard let h else {
-            throw .writeFailed(path: path, reason: "libsndfile cannot open the file it wrote")
+        let h = try LibSndfile.open(path: path, mode: Int32(SFM_READ), info: &info) {
+            .writeFailed(path: path, reason: "libsndfile cannot open the file it wrote: \($0)")
         }
         sf_close(h)
         if info.frames != framesWritten || Int(info.channels) != channels {

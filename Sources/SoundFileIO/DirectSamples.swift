@@ -92,14 +92,8 @@ final class DirectSamples {
             buffer.deallocate()
             buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: want, alignment: 64)
         }
-        var got = 0
-        while got < want {
-            let r = pread(fd, buffer.baseAddress! + got, want - got, off_t(start) + off_t(got))
-            if r < 0 && errno == EINTR { continue }
-            if r < 0 { lastError = errno }
-            if r <= 0 { break }
-            got += r
-        }
+        let (got, error) = DescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<max(0, want)]), at: start)
+        if error != 0 { lastError = error }
         windowStart = start
         windowCount = got / width * width
         return windowCount > 0 ? (UnsafeRawPointer(buffer.baseAddress!), min(count, windowCount)) : nil

@@ -1,4 +1,7 @@
 import CSndFile
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Floating-point WAV files for dequantized audio: 32-bit or 64-bit IEEE float, written and read
 /// as is (libsndfile does not scale float data in float files). Written files hold no PEAK chunk
@@ -12,6 +15,8 @@ public final class FloatSoundFile {
     public let frames: Int64
     public let precision: Precision
     private var handle: OpaquePointer?
+    /// The descriptor a file opened for reading is read through (-1 when writing or closed).
+    private var fd: Int32 = -1
     private let writing: Bool
 
     /// Creates a float WAV for writing.
@@ -26,48 +31,38 @@ public final class FloatSoundFile {
         info.samplerate = Int32(sampleRate)
         info.channels = Int32(channels)
         info.format = Int32(SF_FORMAT_WAV) | (precision == .float32 ? Int32(SF_FORMAT_FLOAT) : Int32(SF_FORMAT_DOUBLE))
-        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
-            if let h = sf_open(path, Int32(SFM_WRITE), &info) { return .success(h) }
-            return .failure(.cannotCreate(path: path, reason: String(cString: sf_strerror(nil))))
-        }
-        switch opened {
-        case .success(let h):
-            // No PEAK chunk: it carries the time of writing, so the same seed would give other
-            // bytes a second later. The chunk is optional (readers take the peak from the data).
-            sf_command(h, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
-            handle = h
-        case .failure(let e): throw e
-        }
+        let h = try LibSndfile.open(path: path, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
+        // No PEAK chunk: it carries the time of writing, so the same seed would give other
+        // bytes a second later. The chunk is optional (readers take the peak from the data).
+        sf_command(h, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
+        handle = h
     }
 
-    /// Opens a float WAV (or any float/double file libsndfile reads) for reading.
-    /// Throws `.unsupportedEncoding` when the file does not hold float samples.
+    /// Opens a float WAV (or any float/double file libsndfile reads) for reading, as every reader
+    /// of SoundFileIO opens (`LibSndfile.openForReading`: a missing, empty or non-audio file is
+    /// an error naming it). Throws `.unsupportedEncoding` when the file does not hold float samples.
     public init(reading path: String) throws(SoundFileError) {
         self.path = path
         self.writing = false
-        var info = SF_INFO()
-        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
-            if let h = sf_open(path, Int32(SFM_READ), &info) { return .success(h) }
-            return .failure(.cannotOpen(path: path, reason: String(cString: sf_strerror(nil))))
-        }
-        let h: OpaquePointer
-        switch opened {
-        case .success(let x): h = x
-        case .failure(let e): throw e
-        }
+        let opened = try LibSndfile.openForReading(path: path, raw: nil)
+        let info = opened.info
         let sub = Int(info.format & Int32(SF_FORMAT_SUBMASK))
         guard sub == Int(SF_FORMAT_FLOAT) || sub == Int(SF_FORMAT_DOUBLE) else {
-            sf_close(h)
+            opened.close()
             throw .unsupportedEncoding(path: path, subtype: "\(SoundFileReader.subtypeName(Int32(sub))) (expected a float WAV)")
         }
-        handle = h
+        handle = opened.handle
+        fd = opened.fd
         channels = Int(info.channels)
         sampleRate = Int(info.samplerate)
         frames = info.frames
         precision = sub == Int(SF_FORMAT_FLOAT) ? .float32 : .float64
     }
 
-    deinit { if let handle { sf_close(handle) } }
+    deinit {
+        if let handle { sf_close(handle) }
+        if fd >= 0 { _ = Glibc.close(fd) }
+    }
 
     public func write(_ values: UnsafeBufferPointer<Float>) throws(SoundFileError) {
         guard let h = handle else { throw .writeFailed(path: path, reason: "closed") }
@@ -101,6 +96,7 @@ public final class FloatSoundFile {
         let err = sf_error(h)
         let msg = err != 0 ? String(cString: sf_strerror(h)) : ""
         let rc = sf_close(h)
+        if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
         if err != 0 { throw .writeFailed(path: path, reason: msg) }
         if rc != 0 { throw .writeFailed(path: path, reason: "close failed (\(rc))") }
     }

@@ -45,9 +45,11 @@ enum HeaderCheck {
         }
     }
 
+    /// `count` bytes of the file from `offset` (`pread`, the descriptor's position untouched), or
+    /// nil when the file ends first or the read fails.
     static func read(_ fd: Int32, _ offset: Int64, _ count: Int) -> [UInt8]? {
         var buf = [UInt8](repeating: 0, count: count)
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        let n = buf.withUnsafeMutableBytes { DescriptorIO.read(fd, into: $0, at: offset).count }
         return n == count ? buf : nil
     }
 
@@ -72,13 +74,23 @@ enum HeaderCheck {
     /// The offset and declared size of the first chunk `name` of a RIFF/WAVE file whose header
     /// starts before byte `limit`.
     static func riffChunk(_ name: String, fd: Int32, size: Int64, limit: Int64 = .max) -> (pos: Int64, size: UInt32)? {
-        guard let head = read(fd, 0, 12), tag(head, 0) == "RIFF", tag(head, 8) == "WAVE" else { return nil }
+        chunk(name, fd: fd, size: size, limit: limit, form: "RIFF", types: ["WAVE"], bigEndian: false)
+    }
+
+    /// The first chunk `name` of an IFF-style file: a 12-byte header `form`, size, type (one of
+    /// `types`), then chunks of a 4-byte tag and a 4-byte size (`bigEndian`: AIFF; else RIFF),
+    /// each padded to an even length. Walks at most 10,000 chunk headers, each starting before
+    /// `limit` and ending inside the file's `size` bytes; nil when the file is not of that form
+    /// or has no such chunk.
+    private static func chunk(_ name: String, fd: Int32, size: Int64, limit: Int64, form: String, types: [String],
+                              bigEndian: Bool) -> (pos: Int64, size: UInt32)? {
+        guard let head = read(fd, 0, 12), tag(head, 0) == form, types.contains(tag(head, 8)) else { return nil }
         var pos: Int64 = 12
         var guardCount = 0
         while pos + 8 <= size, pos < limit, guardCount < 10_000 {
             guardCount += 1
             guard let h = read(fd, pos, 8) else { return nil }
-            let n = le32(h, 4)
+            let n = bigEndian ? be32(h, 4) : le32(h, 4)
             if tag(h, 0) == name { return (pos, n) }
             pos += 8 + Int64(n) + Int64(n & 1)
         }
@@ -102,18 +114,7 @@ enum HeaderCheck {
 
     /// The offset and declared size of the first chunk `name` of an AIFF/AIFC file.
     static func aiffChunk(_ name: String, fd: Int32, size: Int64) -> (pos: Int64, size: UInt32)? {
-        guard let head = read(fd, 0, 12), tag(head, 0) == "FORM",
-              tag(head, 8) == "AIFF" || tag(head, 8) == "AIFC" else { return nil }
-        var pos: Int64 = 12
-        var guardCount = 0
-        while pos + 8 <= size, guardCount < 10_000 {
-            guardCount += 1
-            guard let h = read(fd, pos, 8) else { return nil }
-            let n = be32(h, 4)
-            if tag(h, 0) == name { return (pos, n) }
-            pos += 8 + Int64(n) + Int64(n & 1)
-        }
-        return nil
+        chunk(name, fd: fd, size: size, limit: .max, form: "FORM", types: ["AIFF", "AIFC"], bigEndian: true)
     }
 
     /// libsndfile 1.2 writes 8-bit AIFF/AIFC data of an odd byte count with its pad byte counted

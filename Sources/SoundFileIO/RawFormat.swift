@@ -1,3 +1,4 @@
+import CSndFile
 import DiscreteAudio
 
 /// What a headerless RAW file holds: `encoding:rate:channels[:le|be]`, e.g. `ulaw:8000:1`,
@@ -21,6 +22,17 @@ public struct RawFormat: Sendable, Equatable {
     /// same spec.
     public var spec: String {
         "\(encoding.rawValue):\(sampleRate):\(channels)" + (encoding.bits > 8 ? (bigEndian ? ":be" : ":le") : "")
+    }
+
+    /// What libsndfile opens a headerless file of this format with: rate, channels and
+    /// `AudioContainer.raw.sfFormat(encoding, bigEndian:)`, the one mapping of a RAW encoding
+    /// and byte order to a libsndfile format (shared with `CodeWriter`).
+    var sfInfo: SF_INFO {
+        var info = SF_INFO()
+        info.samplerate = Int32(sampleRate)
+        info.channels = Int32(channels)
+        info.format = AudioContainer.raw.sfFormat(encoding, bigEndian: bigEndian)
+        return info
     }
 
     /// Parses `encoding:rate:channels[:le|be]`.

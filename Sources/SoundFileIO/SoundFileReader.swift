@@ -57,44 +57,16 @@ public final class SoundFileReader {
     /// the caller hash the very file the samples come from. Safe to call from another thread
     /// while samples are read: it uses only the descriptor.
     public func readFileBytes(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SoundFileError) -> Int {
-        var got = 0
-        while got < buffer.count {
-            let r = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset) + off_t(got))
-            if r < 0 && errno == EINTR { continue }
-            if r < 0 { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }
-            if r == 0 { break }
-            got += r
-        }
+        let (got, error) = DescriptorIO.read(fd, into: buffer, at: offset)
+        if error != 0 { throw .readFailed(path: path, reason: String(cString: strerror(error))) }
         return got
     }
 
     /// `allowDirect: false` keeps every read on libsndfile (tests compare the two paths).
     init(path: String, raw: RawFormat?, allowDirect: Bool) throws(SoundFileError) {
         self.path = path
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw .notFound(path: path) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw .isDirectory(path: path) }
-        if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 { throw .emptyFile(path: path) }
-
-        var sfinfo = SF_INFO()
-        if let raw {
-            sfinfo.samplerate = Int32(raw.sampleRate)
-            sfinfo.channels = Int32(raw.channels)
-            sfinfo.format = Int32(SF_FORMAT_RAW) | raw.encoding.sfSubtype
-                | (raw.bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE))
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
-            if let h = sf_open_fd(fd, Int32(SFM_READ), &sfinfo, 0) { return .success(h) }
-            let reason = String(cString: sf_strerror(nil))
-            return .failure(.cannotOpen(path: path, reason: reason))
-        }
-        let handle: OpaquePointer
-        switch opened {
-        case .success(let h): handle = h
-        case .failure(let e): Glibc.close(fd); throw e
-        }
+        let opened = try LibSndfile.openForReading(path: path, raw: raw)
+        let handle = opened.handle, fd = opened.fd, sfinfo = opened.info, st = opened.status
         // where libsndfile left the descriptor: the first sample of uncompressed data
         let dataOffset = Int64(lseek(fd, 0, SEEK_CUR))
         let major = sfinfo.format & Int32(SF_FORMAT_TYPEMASK)
@@ -125,12 +97,10 @@ public final class SoundFileReader {
             self.map = BinMap(encoding)
             self.useRaw = encoding.bits == 8 && container.storesRawBytes
         } catch let e as SoundFileError {
-            sf_close(handle)
-            Glibc.close(fd)
+            opened.close()
             throw e
         } catch {
-            sf_close(handle)
-            Glibc.close(fd)
+            opened.close()
             throw .readFailed(path: path, reason: "\(error)")
         }
         self.handle = handle
@@ -222,12 +192,7 @@ public final class SoundFileReader {
         case Int(SF_FORMAT_DPCM_8), Int(SF_FORMAT_DPCM_16): return "DPCM"
         case Int(SF_FORMAT_ALAC_16), Int(SF_FORMAT_ALAC_20), Int(SF_FORMAT_ALAC_24), Int(SF_FORMAT_ALAC_32): return "ALAC"
         default:
-            var fi = SF_FORMAT_INFO()
-            fi.format = sub
-            if sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &fi, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0, let n = fi.name {
-                return String(cString: n)
-            }
-            return "an encoding this libsndfile has no name for"
+            return LibSndfile.formatName(sub) ?? "an encoding this libsndfile has no name for"
         }
     }
 
@@ -301,19 +266,13 @@ public final class SoundFileReader {
     }
 
     /// libsndfile's own 16-bit decoding of a file (`sf_read_short`): G.711 expanded, 8-bit PCM
-    /// shifted up by 8 bits. Used to verify the bin tables against libsndfile; never to dequantize
+    /// shifted up by 8 bits; opened as `init` opens (`LibSndfile.openForReading`), so a missing
+    /// or non-audio file gives the same error. Used to verify the bin tables against libsndfile; never to dequantize
     /// (it merges μ-law's two zero codes).
     public static func decodedShorts(path: String, raw: RawFormat? = nil) throws(SoundFileError) -> [Int16] {
-        var sfinfo = SF_INFO()
-        if let raw {
-            sfinfo.samplerate = Int32(raw.sampleRate)
-            sfinfo.channels = Int32(raw.channels)
-            sfinfo.format = Int32(SF_FORMAT_RAW) | raw.encoding.sfSubtype
-                | (raw.bigEndian ? Int32(SF_ENDIAN_BIG) : Int32(SF_ENDIAN_LITTLE))
-        }
-        let opened: OpaquePointer? = sndfileOpenLock.withLock { _ in sf_open(path, Int32(SFM_READ), &sfinfo) }
-        guard let h = opened else { throw .cannotOpen(path: path, reason: "sf_open failed") }
-        defer { sf_close(h) }
+        let opened = try LibSndfile.openForReading(path: path, raw: raw)
+        defer { opened.close() }
+        let h = opened.handle, sfinfo = opened.info
         // the declared frames × channels samples, read in chunks as readAll does: the declared
         // length bounds the reads but is not trusted for the allocation
         let ch = Int64(max(1, sfinfo.channels))
