@@ -6,24 +6,21 @@ import SoundFileIO
 public struct BatchOptions: Sendable {
     public var input: String
     public var outputDir: String
-    /// nil: `.f32`, and `.f64` for 24-bit input (float32 cannot carry its noise). An explicit
-    /// `.f32` refuses 24-bit files.
-    public var format: ValueFormat?
-    public var range: DequantRange?
-    public var dtype: ValueType?
-    public var seed: UInt64 = 0
-    public var raw: RawFormat?
+    /// What to do with every file, as for one file (`ConvertOptions.settings`). `format` nil:
+    /// `.f32`, and `.f64` for 24-bit input (float32 cannot carry its noise); an explicit `.f32`
+    /// refuses 24-bit files. `raw` reads the headerless files. `streamName` must be nil: each
+    /// file's noise is keyed by its own SHA-256.
+    public var settings = DequantSettings()
     /// Files converted at once (each file itself on one thread).
     public var jobs = 1
     public var shard: Shard?
-    /// Redo outputs whose sidecar already matches.
+    /// Redo outputs that are up to date.
     public var force = false
-    public var method: DequantMethod = .uniform
-    public var modelPath: String?
 
-    public init(input: String, outputDir: String) {
+    public init(input: String, outputDir: String, settings: DequantSettings = DequantSettings()) {
         self.input = input
         self.outputDir = outputDir
+        self.settings = settings
     }
 }
 
@@ -78,9 +75,9 @@ public struct BatchSummary: Sendable {
 /// Safe to interrupt and to run twice at once, on one host or several: each output, its sidecar
 /// and the manifest are written to `.NAME.audiodq-part`, held with an exclusive `flock` (the
 /// claim: a concurrent run skips the file), and renamed into place; a re-run on any host removes
-/// temporary files whose lock is free (their run died), skips outputs whose
-/// sidecar matches everything that decides the output's bytes (`matchingSidecar`) and redoes the
-/// rest (outputs keyed by the relative path, the default of earlier versions, are redone). The
+/// temporary files whose lock is free (their run died), skips outputs that are up to date
+/// (`upToDate`: the sidecar records the value resolved for this run) and redoes the rest
+/// (outputs keyed by the relative path, the default of earlier versions, are redone). The
 /// claim is the output's own temporary file, so a file costs two file creations (output, sidecar)
 /// and no deletion: on ext4, creating inodes next to recently deleted ones is the slow part of
 /// converting thousands of short files. A bad file is reported (its manifest line, and an error
@@ -89,30 +86,33 @@ public enum BatchConverter {
     /// `diagnostics` gets one error per failed file and `progress` one report per file, both
     /// from the worker threads, serialised and in the order the files finish (a failed file's
     /// diagnostic before its progress).
-    public static func run(_ o: BatchOptions, diagnostics: DiagnosticSink = { _ in },
+    public static func run(_ options: BatchOptions, diagnostics: DiagnosticSink = { _ in },
                            progress: @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchSummary {
         let start = Date()
-        let plan = try BatchPlan(input: o.input, outputDir: o.outputDir, format: o.format ?? .f32, includeRaw: o.raw != nil)
+        if options.settings.streamName != nil {
+            throw AudioDQError.invalidArgument("\(options.input): a stream name keys one file's noise; batch conversion keys each file by its SHA-256")
+        }
+        let plan = try BatchPlan(input: options.input, outputDir: options.outputDir, format: options.settings.format ?? .f32, includeRaw: options.settings.raw != nil)
         if !plan.items.contains(where: { $0.skip == nil }) {
             let others = plan.items.count
-            throw AudioDQError.malformed(path: o.input, reason: "no audio files found" + (others > 0 ? " (\(others) other file\(others == 1 ? "" : "s"))" : ""))
+            throw AudioDQError.malformed(path: options.input, reason: "no audio files found" + (others > 0 ? " (\(others) other file\(others == 1 ? "" : "s"))" : ""))
         }
-        let items = plan.items.filter { o.shard?.contains(relativePath: $0.relative) ?? true }
-        // what identifies the model for up-to-date checks: its bytes, not its path (nil when it
-        // cannot be read; then every file fails with the reason, as without a sidecar)
-        let modelSHA256 = o.method == .variational ? o.modelPath.flatMap { try? FileHasher.hash(path: $0) } : nil
-        try makeDirectory(o.outputDir)
-        cleanLeftovers(in: o.outputDir)
+        let items = plan.items.filter { options.shard?.contains(relativePath: $0.relative) ?? true }
+        // the model is read and hashed once per run; when it cannot be read every file fails
+        // with the reason
+        let model = Result { try options.settings.loadModel() }
+        try makeDirectory(options.outputDir)
+        cleanLeftovers(in: options.outputDir)
 
         let records = Mutex<[BatchRecord?]>([BatchRecord?](repeating: nil, count: items.count))
         let next = Atomic<Int>(0)
         let counters = Mutex<(done: Int, ok: Int, skipped: Int, failed: Int, samples: Int)>((0, 0, 0, 0, 0))
-        let jobs = max(1, min(o.jobs, items.count))
+        let jobs = max(1, min(options.jobs, items.count))
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= items.count { break }
-                let (record, samples, failure) = convertOne(items[i], o, modelSHA256: modelSHA256)
+                let (record, samples, failure) = convertOne(items[i], options, model: model)
                 records.withLock { $0[i] = record }
                 let p = counters.withLock { c -> BatchProgress in
                     if let failure { diagnostics(failure) }
@@ -131,9 +131,9 @@ public enum BatchConverter {
         }
         let all = records.withLock { $0.compactMap { $0 } }
         let c = counters.withLock { $0 }
-        let manifest = o.outputDir + "/manifest-\(o.shard?.description ?? "all").jsonl"
+        let manifest = options.outputDir + "/manifest-\(options.shard?.description ?? "all").jsonl"
         // one flush for every output of the run, before the manifest that lists them
-        if AtomicOutput.durable { try AtomicOutput.syncFileSystem(of: o.outputDir) }
+        if AtomicOutput.durable { try AtomicOutput.syncFileSystem(of: options.outputDir) }
         try writeManifest(all, to: manifest)
         return BatchSummary(records: all, ok: c.ok, skipped: c.skipped, failed: c.failed, samples: c.samples,
                             seconds: Date().timeIntervalSince(start), manifest: manifest,
@@ -141,8 +141,12 @@ public enum BatchConverter {
                             widened: all.filter { $0.status == .ok && $0.format != nil }.count)
     }
 
-    /// The file's record, its samples, and the diagnostic of its failure (nil unless failed).
-    static func convertOne(_ item: BatchPlan.Item, _ o: BatchOptions, modelSHA256: String?) -> (BatchRecord, Int, Diagnostic?) {
+    /// One file: opened once, hashed from that descriptor, resolved (`DequantSettings.resolve`,
+    /// target `.corpus`: 24-bit input under the default format goes to `.f64`), then skipped when
+    /// its output is up to date (`upToDate`) or converted by the one conversion
+    /// (`Converter.convert`) into outputs claimed here. Returns the file's record, its samples,
+    /// and the diagnostic of its failure (nil unless failed).
+    static func convertOne(_ item: BatchPlan.Item, _ options: BatchOptions, model: Result<ModelFile?, Error>) -> (BatchRecord, Int, Diagnostic?) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
         if let reason = item.skip {
             record.output = nil
@@ -156,20 +160,44 @@ public enum BatchConverter {
             return (record, 0, Diagnostic(error))
         }
         do {
-            let (sourceHash, sourceState) = try FileHasher.hashWithState(path: item.source)
-            do {
-                let (done, samples) = try attempt(item, o, format: o.format ?? .f32, output: item.output, sourceHash: sourceHash,
-                                                  sourceState: sourceState, modelSHA256: modelSHA256, record)
-                return (done, samples, nil)
-            } catch AudioDQError.float32CannotHold where o.format == nil {
-                // 24-bit under the default format: float32 cannot carry its noise, float64 can
-                record.output = item.stem + "." + ValueFormat.f64.rawValue
-                record.format = .f64
-                record.dtype = .float64
-                let (done, samples) = try attempt(item, o, format: .f64, output: record.output!, sourceHash: sourceHash,
-                                                  sourceState: sourceState, modelSHA256: modelSHA256, record)
-                return (done, samples, nil)
+            let raw = item.headerless ? options.settings.raw : nil
+            let reader = try Converter.open(item.source, raw: raw)
+            let state = reader.fileState
+            let source = DequantSource(path: item.source, info: reader.info, raw: raw, sha256: try FileHasher.hash(reader: reader))
+            let modelFile = try model.get()
+            let resolved = try options.settings.resolve(for: source, target: .corpus(stem: item.stem), model: modelFile)
+            if resolved.format != options.settings.format ?? .f32 {
+                // the batch's default format does not hold this file (24-bit: float32 cannot carry its noise)
+                record.output = item.stem + "." + resolved.format.rawValue
+                record.format = resolved.format
+                record.dtype = resolved.dtype
             }
+            let output = record.output!
+            try makeDirectory((output as NSString).deletingLastPathComponent)
+            if !options.force, let sc = upToDate(output: output, resolved) {
+                record.status = .skipped
+                record.frames = sc.source.frames
+                record.binCount = sc.source.binCount
+                record.sha256 = try FileHasher.hash(path: output)   // verified, not trusted from the sidecar
+                return (record, 0, nil)
+            }
+            // the sidecar's temporary file is a locked claim too: a killed run's is free to be taken
+            // over by a run on any host, like its data
+            guard let out = try AtomicOutput(claiming: output, inputs: [item.source]),
+                  let sidecar = try AtomicOutput(claiming: Sidecar.path(for: output), inputs: [item.source]) else {
+                record.status = .skipped
+                record.error = "claimed by another run"
+                return (record, 0, nil)
+            }
+            let sc = try Converter.convert(reader, since: state, resolved, model: modelFile,
+                                           into: Converter.Outputs(data: out, sidecar: sidecar), recording: item.relative,
+                                           threads: 1, chunkFrames: Converter.defaultChunkFrames,
+                                           hashOutput: true, flush: false)
+            record.status = .ok
+            record.frames = sc.source.frames
+            record.binCount = sc.source.binCount
+            record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: output)
+            return (record, sc.source.frames * sc.source.channels, nil)
         } catch {
             record.status = .failed
             record.error = "\(error)"
@@ -177,73 +205,20 @@ public enum BatchConverter {
         }
     }
 
-    /// Converts (or skips, when its sidecar matches) `item` into `output` as `format`.
-    static func attempt(_ item: BatchPlan.Item, _ o: BatchOptions, format: ValueFormat, output: String,
-                        sourceHash: String, sourceState: FileState? = nil, modelSHA256: String?,
-                        _ start: BatchRecord) throws -> (BatchRecord, Int) {
-        var record = start
-        try makeDirectory((output as NSString).deletingLastPathComponent)
-        if !o.force, let sc = matchingSidecar(item, output: output, format: format, o, sourceHash: sourceHash,
-                                              modelSHA256: modelSHA256) {
-            record.status = .skipped
-            record.frames = sc.source.frames
-            record.binCount = sc.source.binCount
-            record.sha256 = try FileHasher.hash(path: output)   // verified, not trusted from the sidecar
-            return (record, 0)
-        }
-        // the sidecar's temporary file is a locked claim too: a killed run's is free to be taken
-        // over by a run on any host, like its data
-        guard let out = try AtomicOutput(claiming: output, inputs: [item.source]),
-              let sidecar = try AtomicOutput(claiming: Sidecar.path(for: output), inputs: [item.source]) else {
-            record.status = .skipped
-            record.error = "claimed by another run"
-            return (record, 0)
-        }
-        var c = ConvertOptions(input: item.source, output: output)
-        c.format = format
-        c.raw = item.headerless ? o.raw : nil
-        c.range = o.range
-        c.dtype = o.dtype
-        c.seed = o.seed
-        c.recordedSourcePath = item.relative
-        c.force = true
-        c.threads = 1
-        c.sourceSHA256 = sourceHash
-        c.sourceState = sourceState
-        c.hashOutput = true
-        c.method = o.method
-        c.modelPath = o.modelPath
-        let sc = try Converter.run(c, claimed: out, claimedSidecar: sidecar, flush: false)
-        record.status = .ok
-        record.frames = sc.source.frames
-        record.binCount = sc.source.binCount
-        record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: output)
-        return (record, sc.source.frames * sc.source.channels)
-    }
-
-    /// The existing sidecar when it describes this exact conversion and the output is whole: the
-    /// same source bytes (SHA-256) read the same way (the `--raw` format of a headerless file:
-    /// encoding, rate, channels, byte order), the same format, resolved range and resolved dtype
-    /// (defaults applied as `Converter` applies them), seed, stream, method, and model (path and
-    /// SHA-256 of the file, `modelSHA256`). A sidecar that lacks a field this needs (written by an
-    /// earlier version) does not match, so its output is redone.
-    static func matchingSidecar(_ item: BatchPlan.Item, output: String, format: ValueFormat, _ o: BatchOptions,
-                                sourceHash: String, modelSHA256: String?) -> Sidecar? {
-        guard let sc = try? Sidecar.load(path: Sidecar.path(for: output)) else { return nil }
-        let range = o.range ?? (format == .wav ? .symmetric : .unit)
-        guard sc.source.sha256 == sourceHash, sc.source.raw == (item.headerless ? o.raw?.spec : nil),
-              sc.dequantization.seed == o.seed,
-              sc.dequantization.method == o.method.rawValue, sc.dequantization.model == o.modelPath,
-              o.method == .uniform || modelSHA256 != nil, sc.dequantization.modelSHA256 == modelSHA256,
-              sc.dequantization.range == range,
-              sc.dequantization.streamName == sourceHash, sc.output.format == format,
-              let type = try? Converter.resolveType(format: format, requested: o.dtype, encoding: sc.source.encoding,
-                                                    input: item.source, output: output),
-              sc.output.dtype == type else { return nil }
+    /// The existing sidecar of `output` when the output is up to date, nil otherwise. Up to date
+    /// means exactly: the sidecar reads back (`Sidecar.resolved`) as the value resolved for this
+    /// run — same source bytes read the same way, same format, dtype, range, seed, stream, method,
+    /// model bytes, u variant and generator — and the output file has the size that implies
+    /// (frames × channels values of the dtype: exactly for `.f32`/`.f64`, at least for the
+    /// headers of `.npy`/`.wav`). A sidecar that lacks a field this needs (written by an earlier
+    /// version) or cannot be read does not match, so its output is redone.
+    static func upToDate(output: String, _ resolved: ResolvedDequant) -> Sidecar? {
+        guard let sc = try? Sidecar.load(path: Sidecar.path(for: output)), sc.resolved == resolved else { return nil }
         var st = stat()
         guard stat(output, &st) == 0 else { return nil }
+        // Sidecar.load checked that frames × channels × 8 bytes cannot overflow
         let values = Int64(sc.source.frames * sc.source.channels) * Int64(sc.output.dtype.byteWidth)
-        switch format {
+        switch sc.output.format {
         case .f32, .f64: if Int64(st.st_size) != values { return nil }
         case .npy, .wav: if Int64(st.st_size) < values { return nil }
         }

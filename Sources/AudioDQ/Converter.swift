@@ -10,37 +10,15 @@ import Dequantization
 public struct ConvertOptions: Sendable {
     public var input: String
     public var output: String
-    /// Required for headerless RAW input.
-    public var raw: RawFormat?
-    /// nil: from the output's extension.
-    public var format: ValueFormat?
-    /// nil: `unit`, except `symmetric` for `.wav` output.
-    public var range: DequantRange?
-    /// nil: float32, or float64 for 24-bit input in `.npy`/`.wav`.
-    public var dtype: ValueType?
-    public var seed: UInt64 = 0
-    /// Names the noise stream (hashed with FNV-1a 64 into the key). nil, the default in single
-    /// and batch conversion: the source file's SHA-256 in lowercase hex (`source.sha256` of the
-    /// sidecar), so different files get independent noise and the same content the same bytes
-    /// under any name or folder. The sidecar records the name used (`streamName`) and, for the
-    /// default, `streamSource: "source-sha256"`.
-    public var streamName: String?
+    /// What to do (format, range, dtype, seed, stream, method, model, raw), shared with batch
+    /// conversion and `report`; its defaults are decided by `DequantSettings.resolve`. The sidecar
+    /// records the default stream as `streamSource: "source-sha256"`.
+    public var settings = DequantSettings()
     public var force = false
     public var threads = 1
-    public var chunkFrames = 65536
+    public var chunkFrames = Converter.defaultChunkFrames
     /// Where to write the sidecar; nil: OUT + ".json" (none for device/FIFO outputs).
     public var sidecarPath: String?
-    /// The sidecar's `source.path`; nil: `input` as given. Batch conversion records the path
-    /// relative to the corpus root, so runs from different working folders write the same sidecar.
-    public var recordedSourcePath: String?
-    /// The source's SHA-256 when the caller already has it (batch conversion hashes first).
-    public var sourceSHA256: String?
-    /// The source's state when `sourceSHA256` was computed: the conversion refuses a file
-    /// whose state differs (`sourceChanged`).
-    var sourceState: FileState?
-    /// `variational` draws u from the trained q(u | x) of `modelPath`.
-    public var method: DequantMethod = .uniform
-    public var modelPath: String?
     /// Variational only: also write log q(u | x) per sample (float32, interleaved) here.
     public var logQPath: String?
     /// Also record the output's SHA-256 in the sidecar (`output.sha256`), hashed while writing.
@@ -49,127 +27,115 @@ public struct ConvertOptions: Sendable {
     /// twice the input's size).
     public var hashOutput = false
 
-    public init(input: String, output: String) {
+    public init(input: String, output: String, settings: DequantSettings = DequantSettings()) {
         self.input = input
         self.output = output
+        self.settings = settings
     }
 }
 
 public enum Converter {
+    /// Frames per streaming chunk unless given (batch conversion always uses it).
+    public static let defaultChunkFrames = 65536
+
     /// Converts one file; returns the sidecar that was written.
     @discardableResult
-    public static func run(_ o: ConvertOptions) throws -> Sidecar {
-        try run(o, claimed: nil)
+    public static func run(_ options: ConvertOptions) throws -> Sidecar {
+        guard options.chunkFrames > 0, options.threads > 0 else { throw AudioDQError.invalidArgument("chunk size and threads must be positive") }
+        let reader = try open(options.input, raw: options.settings.raw)
+        let modelFile = try options.settings.loadModel()
+        let resolved = try options.settings.resolve(for: DequantSource(path: options.input, info: reader.info, raw: options.settings.raw),
+                                                    target: .file(options.output), model: modelFile)
+        let out = try AtomicOutput(path: options.output, force: options.force, inputs: [options.input])
+        let logQ = try options.logQPath.map { try AtomicOutput(path: $0, force: options.force, inputs: [options.input]) }
+        let sidecarTarget = options.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: options.output))
+        let sidecar = try sidecarTarget.map { (p) throws in try AtomicOutput(path: p, force: options.force, inputs: [options.input]) }
+        return try convert(reader, since: reader.fileState, resolved, model: modelFile, into: Outputs(data: out, sidecar: sidecar, logQ: logQ),
+                           recording: options.input, threads: options.threads, chunkFrames: options.chunkFrames,
+                           hashOutput: options.hashOutput, flush: AtomicOutput.durable)
     }
 
-    /// `claimed`, `claimedSidecar`: the output and its sidecar already claimed by batch conversion
-    /// (`AtomicOutput(claiming:)`). `flush`: fsync the outputs before reporting them written
-    /// (batch conversion flushes once for the whole run instead).
-    static func run(_ o: ConvertOptions, claimed: AtomicOutput?, claimedSidecar: AtomicOutput? = nil,
-                    flush: Bool = AtomicOutput.durable) throws -> Sidecar {
-        guard let format = o.format ?? ValueFormat(path: o.output) else {
-            throw AudioDQError.unknownOutputFormat(path: o.output, allowed: ValueFormat.extensionsText)
-        }
-        guard o.chunkFrames > 0, o.threads > 0 else { throw AudioDQError.invalidArgument("chunk size and threads must be positive") }
-        let reader: SoundFileReader
-        do { reader = try SoundFileReader(path: o.input, raw: o.raw) } catch { throw AudioDQError.soundFile(error) }
-        let info = reader.info
-        let type = try resolveType(format: format, requested: o.dtype, encoding: info.encoding, input: o.input, output: o.output)
-        let range = o.range ?? (format == .wav ? .symmetric : .unit)
+    /// Opens a source for conversion.
+    static func open(_ path: String, raw: RawFormat?) throws -> SoundFileReader {
+        do { return try SoundFileReader(path: path, raw: raw) } catch { throw AudioDQError.soundFile(error) }
+    }
 
+    /// The outputs of one conversion, already claimed: the values, their sidecar (none for a
+    /// device or FIFO output), and variational log q per sample.
+    struct Outputs {
+        var data: AtomicOutput
+        var sidecar: AtomicOutput?
+        var logQ: AtomicOutput? = nil
+    }
+
+    /// The one conversion, which a single conversion and each file of a batch run: `reader`'s
+    /// samples dequantized as `resolved` says into the claimed `outputs`; returns the sidecar.
+    ///
+    /// The sidecar vouches for the bytes converted: the source is hashed from the descriptor the
+    /// samples are read from (unless `resolved.sourceSHA256` already is, by the caller, from that
+    /// descriptor), and refused if its state moves from `state` (taken before the hash) to the
+    /// last read. The default stream is the source's SHA-256, needed before the first draw; a given
+    /// name lets the source be hashed on another thread while converting. `recording`: the
+    /// sidecar's `source.path`. `flush`: fsync the outputs before reporting them written (batch
+    /// conversion flushes once for the whole run instead). The sidecar goes into place last.
+    static func convert(_ reader: SoundFileReader, since state: FileState?, _ resolved: ResolvedDequant, model modelFile: ModelFile?,
+                        into outputs: Outputs, recording sourcePath: String, threads: Int, chunkFrames: Int,
+                        hashOutput: Bool, flush: Bool) throws -> Sidecar {
+        let info = reader.info
         var model: DequantModel?
-        var modelSHA256: String?
-        if o.method == .variational {
-            guard let mp = o.modelPath else { throw AudioDQError.modelRequired(method: .variational) }
-            let file = try ModelFile(path: mp)
-            let m = file.model
-            modelSHA256 = file.sha256
-            guard m.method == .variational else { throw DequantizationError.wrongMethod(path: mp, expected: .variational, found: m.method) }
-            guard m.binCount == info.binCount else {
-                throw DequantizationError.binCountMismatch(path: mp, model: m.binCount, data: info.binCount)
-            }
+        if let modelFile {
             // q streams in fixed windows (cores of 16,384 frames plus context), whatever the chunk
             // size; a chunk too short to hold q's receptive field is refused all the same
-            if let q = m.noise?.configuration, o.chunkFrames < q.receptiveField {
-                throw AudioDQError.chunkShorterThanModelContext(path: o.input, chunkFrames: o.chunkFrames, receptiveField: q.receptiveField)
+            if chunkFrames < modelFile.receptiveField {
+                throw AudioDQError.chunkShorterThanModelContext(path: reader.path, chunkFrames: chunkFrames, receptiveField: modelFile.receptiveField)
             }
-            model = m
+            model = try modelFile.makeModel()
         }
-        let out = try claimed ?? AtomicOutput(path: o.output, force: o.force, inputs: [o.input])
-        let logQOut = try o.logQPath.map { try AtomicOutput(path: $0, force: o.force, inputs: [o.input]) }
-        let sidecarTarget = o.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: o.output))
-        let sidecarOut = try claimedSidecar ?? sidecarTarget.map { (p) throws in
-            try AtomicOutput(path: p, force: o.force, inputs: [o.input])
+        var resolved = resolved
+        if resolved.sourceSHA256 == nil && resolved.stream == .sourceSHA256 {
+            resolved.sourceSHA256 = try FileHasher.hash(reader: reader)
         }
-        // the sidecar vouches for the bytes converted: the source is hashed from the descriptor
-        // the samples are read from, and refused if its state moves between the hash and the
-        // last read. The default stream is the source's SHA-256, needed before the first draw;
-        // a given name lets the source be hashed on another thread while converting
-        let state = reader.fileState
-        if let expected = o.sourceState, expected != state { throw AudioDQError.sourceChanged(path: o.input) }
-        let knownSHA256 = try o.sourceSHA256 ?? (o.streamName == nil ? FileHasher.hash(reader: reader) : nil)
-        let hasher = knownSHA256 == nil ? FileHasher(reader: reader) : nil
-        FileHasher.afterHashing(o.input)
-        let streamName = o.streamName ?? knownSHA256!
-        let key = NoiseKey(seed: o.seed, name: streamName)
+        let hasher = resolved.sourceSHA256 == nil ? FileHasher(reader: reader) : nil
+        FileHasher.afterHashing(reader.path)
+        let key = NoiseKey(seed: resolved.seed, name: resolved.streamName!)
+        let range = resolved.range, type = resolved.dtype
         let deq = UniformDequantizer(binCount: info.binCount, range: range, key: key)
         let frames = Int(info.frames)
-        let writer = try ValueWriter(output: out, format: format, type: type, frames: frames,
+        let out = outputs.data
+        let writer = try ValueWriter(output: out, format: resolved.format, type: type, frames: frames,
                                      channels: info.channels, sampleRate: info.sampleRate,
-                                     hashing: o.hashOutput && !out.isStream)
+                                     hashing: hashOutput && !out.isStream)
         var logQTotal: Double?
         if let model {
-            let lqWriter = try logQOut.map {
+            let lqWriter = try outputs.logQ.map {
                 try ValueWriter(output: $0, format: .f32, type: .float32, frames: frames, channels: info.channels, sampleRate: info.sampleRate)
             }
-            logQTotal = try streamVariational(reader, model: model, range: range, key: key, threads: o.threads, type: type,
+            logQTotal = try streamVariational(reader, model: model, range: range, key: key, threads: threads, type: type,
                                               writer: writer, logQWriter: lqWriter)
             try lqWriter?.close()
         } else {
             // buffers no larger than the file: short files do not pay for a full chunk
-            let chunk = max(1, min(o.chunkFrames, frames)) * info.channels
+            let chunk = max(1, min(chunkFrames, frames)) * info.channels
             switch type {
             case .float32:
-                try stream(reader, chunk: chunk, threads: o.threads, as: Float.self,
+                try stream(reader, chunk: chunk, threads: threads, as: Float.self,
                            dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
                            write: { (v) throws in try writer.write(v) })
             case .float64:
-                try stream(reader, chunk: chunk, threads: o.threads, as: Double.self,
+                try stream(reader, chunk: chunk, threads: threads, as: Double.self,
                            dequantize: { deq.dequantize(bins: $0, firstIndex: $1, into: $2) },
                            write: { (v) throws in try writer.write(v) })
             }
         }
         try writer.close()
-        let sourceSHA256 = try knownSHA256 ?? hasher!.value()
-        try FileHasher.checkUnchanged(reader, since: state, path: o.input)
-        let sidecar = Sidecar(
-            source: .init(path: o.recordedSourcePath ?? o.input, sha256: sourceSHA256, container: info.container.rawValue,
-                          encoding: info.encoding, binCount: info.binCount, sampleRate: info.sampleRate,
-                          channels: info.channels, frames: frames, raw: o.raw?.spec),
-            output: .init(format: format, dtype: type, layout: "interleaved", shape: [frames, info.channels],
-                          sha256: try writer.digest()),
-            dequantization: .init(method: o.method.rawValue, range: range, seed: o.seed, stream: key.stream,
-                                  streamName: streamName,
-                                  streamSource: o.streamName == nil ? Sidecar.streamFromSourceSHA256 : nil,
-                                  generator: "wyrand-counter", uVariant: Sidecar.uVariant(method: o.method, dtype: type),
-                                  encode: range.encodeFormula, decode: range.decodeFormula,
-                                  model: o.modelPath, logQTotalNats: logQTotal, modelSHA256: modelSHA256))
-        if let sidecarOut { try sidecar.write(to: sidecarOut) }
+        if let hasher { resolved.sourceSHA256 = try hasher.value() }
+        try FileHasher.checkUnchanged(reader, since: state, path: reader.path)
+        let sidecar = Sidecar(resolved: resolved, info: info, frames: frames, sourcePath: sourcePath,
+                              modelPath: modelFile?.path, outputSHA256: try writer.digest(), logQTotalNats: logQTotal)
+        if let voucher = outputs.sidecar { try sidecar.write(to: voucher) }
         // the sidecar vouches for the data: it goes into place last, or not at all
-        try AtomicOutput.commit([out] + (logQOut.map { [$0] } ?? []), voucher: sidecarOut, flush: flush)
+        try AtomicOutput.commit([out] + (outputs.logQ.map { [$0] } ?? []), voucher: outputs.sidecar, flush: flush)
         return sidecar
-    }
-
-    static func resolveType(format: ValueFormat, requested: ValueType?, encoding: SampleEncoding,
-                            input: String, output: String) throws -> ValueType {
-        if let forced = format.forcedType, let requested, requested != forced {
-            throw AudioDQError.dtypeContradictsFormat(path: output, dtype: requested, format: format)
-        }
-        let type = format.forcedType ?? requested ?? (encoding == .pcm24 ? .float64 : .float32)
-        if type == .float32 && encoding.bits > 16 {
-            throw AudioDQError.float32CannotHold(path: input, encoding: encoding.displayName, output: output)
-        }
-        return type
     }
 
     /// The streaming loop: read a chunk of bins, dequantize it (sliced over threads), write it.

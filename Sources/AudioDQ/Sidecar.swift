@@ -1,5 +1,7 @@
 import Foundation
 import DiscreteAudio
+import SoundFileIO
+import Dequantization
 
 /// The JSON file written next to every continuous output (OUT + ".json"): everything needed to
 /// interpret the values and to restore the exact codes.
@@ -87,6 +89,38 @@ public struct Sidecar: Codable, Sendable, Equatable {
 
     /// `dequantization.streamSource` of the default stream name, the source's SHA-256.
     public static let streamFromSourceSHA256 = "source-sha256"
+
+    /// The sidecar of a conversion: `resolved` (whose `sourceSHA256` is known by now) with the
+    /// facts of the source (`info`, `frames` read) and of the output, and where the source and
+    /// the model were found (`sourcePath`, `modelPath`: recorded, not part of `resolved`).
+    init(resolved r: ResolvedDequant, info: SoundFileInfo, frames: Int, sourcePath: String, modelPath: String?,
+         outputSHA256: String?, logQTotalNats: Double?) {
+        let streamName = r.streamName!
+        source = Source(path: sourcePath, sha256: r.sourceSHA256!, container: info.container.rawValue, encoding: info.encoding,
+                        binCount: info.binCount, sampleRate: info.sampleRate, channels: info.channels, frames: frames,
+                        raw: r.raw)
+        output = Output(format: r.format, dtype: r.dtype, layout: "interleaved", shape: [frames, info.channels],
+                        sha256: outputSHA256)
+        dequantization = Dequantization(
+            method: r.method.rawValue, range: r.range, seed: r.seed, stream: NoiseKey(seed: r.seed, name: streamName).stream,
+            streamName: streamName, streamSource: r.stream == .sourceSHA256 ? Sidecar.streamFromSourceSHA256 : nil,
+            generator: r.generator, uVariant: r.uVariant, encode: r.range.encodeFormula, decode: r.range.decodeFormula,
+            model: r.method == .variational ? modelPath : nil, logQTotalNats: logQTotalNats, modelSHA256: r.modelSHA256)
+    }
+
+    /// What this sidecar says was done, as the `ResolvedDequant` it was written from; nil when
+    /// its method is not one this version knows. The stream is the source's SHA-256 when
+    /// `streamSource` says so or the name is that hash (sidecars written before `streamSource`
+    /// existed; a name equal to the hash draws the same noise), a given name otherwise. A sidecar
+    /// without `uVariant` (written before it existed) formed u as its method and dtype imply.
+    public var resolved: ResolvedDequant? {
+        guard let method = DequantMethod(rawValue: dequantization.method) else { return nil }
+        let d = dequantization
+        let fromSource = d.streamName == source.sha256 && (d.streamSource == nil || d.streamSource == Sidecar.streamFromSourceSHA256)
+        return ResolvedDequant(sourceSHA256: source.sha256, raw: source.raw, format: output.format, dtype: output.dtype,
+                               range: d.range, seed: d.seed, stream: fromSource ? .sourceSHA256 : .given(d.streamName),
+                               method: method, modelSHA256: d.modelSHA256, uVariant: d.uVariant, generator: d.generator)
+    }
 
     /// The sidecar path of an output: OUT + ".json".
     public static func path(for output: String) -> String { output + ".json" }

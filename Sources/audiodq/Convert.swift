@@ -30,32 +30,13 @@ struct Convert: ParsableCommand {
     @Argument(help: "Output file (.f32, .f64, .npy or .wav).")
     var output: String
 
-    @Option(help: "Headerless input as encoding:rate:channels[:le|be], e.g. ulaw:8000:1, s16:16000:2.")
-    var raw: String?
-
     @Option(help: "Output format when the extension does not say: f32, f64, npy or wav (e.g. for /dev/stdout).")
     var format: ValueFormat?
 
-    @Option(help: "Output range: unit [0,1) or symmetric [-1,1). Default: unit (symmetric for .wav).")
-    var range: DequantRange?
-
-    @Option(help: "Element type for .npy/.wav (default float32; float64 for 24-bit input).")
-    var dtype: ValueType?
-
-    @Option(help: "Noise seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Noise: uniform, or variational (u drawn from a trained q(u|x), needs --model).")
-    var method: DequantMethod = .uniform
-
-    @Option(help: "Trained variational model (.dqm) for --method variational.")
-    var model: String?
+    @OptionGroup var dequant: DequantOptions
 
     @Option(help: "Variational: also write log q(u|x) per sample as raw float32 (nats, interleaved).")
     var logQ: String?
-
-    @Option(name: .customLong("key"), help: "Noise stream name (FNV-1a 64 hashed into the noise key). Default: the input's SHA-256 in hex (the sidecar's source.sha256), so different files get independent noise.")
-    var streamName: String?
 
     @Option(help: "Sidecar path (default: OUTPUT.json).")
     var sidecar: String?
@@ -84,56 +65,45 @@ struct Convert: ParsableCommand {
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard chunkFrames >= 1 else { throw ValidationError("--chunk-frames must be at least 1") }
-        _ = try parseRaw(raw)
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        if method == .variational && model == nil { throw ValidationError("--method variational needs --model M") }
-        if method == .uniform && (model != nil || logQ != nil) { throw ValidationError("--model and --log-q go with --method variational") }
+        let variational = dequant.method == .variational
+        if variational && dequant.model == nil { throw ValidationError("--method variational needs --model M") }
+        if !variational && (dequant.model != nil || logQ != nil) { throw ValidationError("--model and --log-q go with --method variational") }
         if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N, e.g. 0/4") }
     }
 
     func run() throws {
+        let settings = try dequant.settings(format: format)
         if BatchPlan.isBatchInput(input) {
             if FileSystem.isDirectory(input) && ValueFormat(path: output) != nil {
                 printError("audiodq: error: \(input): is a directory; to convert a folder, give an output folder")
                 throw CommandFailure.reported
             }
-            return try runBatch()
+            if dequant.streamName != nil {
+                throw ValidationError("--key names one file's noise stream; batch mode keys each file by its own SHA-256")
+            }
+            return try runBatch(settings)
         }
-        var o = ConvertOptions(input: input, output: output)
-        o.raw = try parseRaw(raw)
-        o.format = format
-        o.range = range
-        o.dtype = dtype
-        o.seed = seed
-        o.streamName = streamName
-        o.sidecarPath = sidecar
-        o.method = method
-        o.modelPath = model
-        o.logQPath = logQ
-        o.threads = threads
-        o.chunkFrames = chunkFrames
-        o.force = force
-        o.hashOutput = hashOutput
-        let s = try Converter.run(o)
+        var options = ConvertOptions(input: input, output: output, settings: settings)
+        options.sidecarPath = sidecar
+        options.logQPath = logQ
+        options.threads = threads
+        options.chunkFrames = chunkFrames
+        options.force = force
+        options.hashOutput = hashOutput
+        let s = try Converter.run(options)
         if !quiet {
             printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed))")
         }
     }
 
-    func runBatch() throws {
-        var o = BatchOptions(input: input, outputDir: output)
-        o.format = format
-        o.range = range
-        o.dtype = dtype
-        o.seed = seed
-        o.raw = try parseRaw(raw)
-        o.jobs = jobs
-        o.shard = shard.flatMap(Shard.init)
-        o.force = force
-        o.method = method
-        o.modelPath = model
+    func runBatch(_ settings: DequantSettings) throws {
+        var options = BatchOptions(input: input, outputDir: output, settings: settings)
+        options.jobs = jobs
+        options.shard = shard.flatMap(Shard.init)
+        options.force = force
         let bar = ProgressPrinter(quiet: quiet)
-        let s = try BatchConverter.run(o, diagnostics: bar.report) { bar.update($0) }
+        let s = try BatchConverter.run(options, diagnostics: bar.report) { bar.update($0) }
         bar.finish()
         if !quiet {
             var notes: [String] = []

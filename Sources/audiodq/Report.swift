@@ -20,26 +20,7 @@ struct Report: ParsableCommand {
     @Option(help: "Dequantized samples to check (.f32, .f64, .npy, .wav), e.g. from another tool.")
     var dequantized: String?
 
-    @Option(help: "Range of --dequantized when it has no sidecar; the range to dequantize with otherwise.")
-    var range: DequantRange?
-
-    @Option(help: "Noise the report judges: uniform, or variational (learned: only containment, spurs and edge pile-up apply). Default: the sidecar's method for --dequantized, else uniform; given, it wins over the sidecar.")
-    var method: DequantMethod?
-
-    @Option(help: "Trained variational model (.dqm) to dequantize with, for --method variational.")
-    var model: String?
-
-    @Option(help: "Noise seed when dequantizing here.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("key"), help: "Noise stream name when dequantizing here (default: the original's SHA-256, as convert).")
-    var streamName: String?
-
-    @Option(help: "Element type when dequantizing here, uniform or variational (default float32; float64 for 24-bit). Not with --dequantized (its values have their type).")
-    var dtype: ValueType?
-
-    @Option(help: "Headerless ORIGINAL as encoding:rate:channels[:le|be].")
-    var raw: String?
+    @OptionGroup var dequant: DequantOptions
 
     @Option(help: "Write every metric, array and threshold as JSON (schema audiodq.report/1).")
     var json: String?
@@ -68,28 +49,20 @@ struct Report: ParsableCommand {
         }
         if let block, block < 2 { throw ValidationError("--block must be at least 2") }
         guard alpha > 0, alpha < 0.5 else { throw ValidationError("--alpha must be in (0, 0.5)") }
-        _ = try parseRaw(raw)
-        if dequantized != nil && dtype != nil {
+        if dequantized != nil && dequant.dtype != nil {
             throw ValidationError("--dtype applies when dequantizing here; --dequantized values have their own type")
         }
-        if method == .variational && model == nil && dequantized == nil {
+        if dequant.method == .variational && dequant.model == nil && dequantized == nil {
             throw ValidationError("--method variational needs --model M (or --dequantized Y)")
         }
     }
 
     func run() throws {
-        var o = ReportOptions(original: original)
-        o.raw = try parseRaw(raw)
-        o.dequantized = dequantized
-        o.range = range
-        o.dtype = dtype
-        o.seed = seed
-        o.streamName = streamName
-        o.method = method
-        o.modelPath = model
-        o.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
+        var options = ReportOptions(original: original, settings: try dequant.settings())
+        options.dequantized = dequantized
+        options.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
         let inputs = [original] + (dequantized.map { [$0] } ?? [])
-        let report = try Reporter.run(o)
+        let report = try Reporter.run(options)
         if let json { try Reporter.writeAtomically(try report.jsonData(), to: json, inputs: inputs) }
         if let html { try Reporter.writeAtomically(Data(report.html().utf8), to: html, inputs: inputs) }
         if !quiet { print(report.terminalSummary()) }

@@ -258,7 +258,7 @@ import Testing
         try FileManager.default.copyItem(atPath: fixture("refused/gsm.wav"), toPath: corpus + "/b.wav")
         try Data(repeating: 0x55, count: 3).write(to: URL(fileURLWithPath: corpus + "/c.raw"))
         var options = BatchOptions(input: corpus, outputDir: dir.file("out"))
-        options.raw = RawFormat(encoding: .ulaw, sampleRate: 8000, channels: 2)
+        options.settings.raw = RawFormat(encoding: .ulaw, sampleRate: 8000, channels: 2)
         options.jobs = 1
         let log = DiagnosticLog()
         let s = try BatchConverter.run(options, diagnostics: log.sink)

@@ -12,18 +12,18 @@ import Testing
             var o = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("o-\(chunk)-\(threads).npy"))
             o.chunkFrames = chunk
             o.threads = threads
-            o.seed = 9
+            o.settings.seed = 9
             try Converter.run(o)
             let d = try bytes(o.output)
             if let reference { #expect(d == reference, "chunk \(chunk) threads \(threads)") } else { reference = d }
         }
         var other = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("seed10.npy"))
-        other.seed = 10
+        other.settings.seed = 10
         try Converter.run(other)
         #expect(try bytes(other.output) != reference)
         var named = ConvertOptions(input: fixture("stereo.wav"), output: dir.file("named.npy"))
-        named.seed = 9
-        named.streamName = "corpus/stereo.wav"
+        named.settings.seed = 9
+        named.settings.streamName = "corpus/stereo.wav"
         try Converter.run(named)
         #expect(try bytes(named.output) != reference)
     }
@@ -87,7 +87,7 @@ import Testing
         let dir = try TempDir()
         for (i, name) in ["f.wav", "d.wav"].enumerated() {
             var o = ConvertOptions(input: fixture(i == 0 ? "speech.wav" : "speech-s24.wav"), output: dir.file(name))
-            o.seed = 3
+            o.settings.seed = 3
             try Converter.run(o)
             let b = [UInt8](try bytes(dir.file(name)))
             #expect(String(decoding: b[0..<4], as: UTF8.self) == "RIFF" && String(decoding: b[8..<12], as: UTF8.self) == "WAVE")
@@ -106,7 +106,7 @@ import Testing
     @Test func sidecarDescribesTheOutput() throws {
         let dir = try TempDir()
         var o = ConvertOptions(input: fixture("speech.wav"), output: dir.file("o.f32"))
-        o.seed = 123
+        o.settings.seed = 123
         try Converter.run(o)
         let sc = try Sidecar.load(path: dir.file("o.f32.json"))
         #expect(sc.schema == "audiodq.sidecar/1" && sc.version == AudioDQVersion.string)
@@ -127,8 +127,8 @@ import Testing
         let codes = try readBins(fixture("stereo.wav")).bins
         for name in ["o.f32", "o.f64", "o.wav"] {
             var o = ConvertOptions(input: fixture("stereo.wav"), output: dir.file(name))
-            o.seed = 77
-            if name == "o.wav" { o.dtype = .float64 }
+            o.settings.seed = 77
+            if name == "o.wav" { o.settings.dtype = .float64 }
             try Converter.run(o)
             let sc = try Sidecar.load(path: dir.file(name + ".json"))
             let d = sc.dequantization

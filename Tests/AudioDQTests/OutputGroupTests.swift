@@ -34,7 +34,7 @@ import Testing
         let dir = try TempDir()
         var o = options(dir)
         try Converter.run(o)
-        o.seed = 7
+        o.settings.seed = 7
         o.force = true
         _ = watched(dir, failing: [Sidecar.path(for: o.output)]) {
             #expect(throws: AudioDQError.self) { try Converter.run(o) }

@@ -20,8 +20,8 @@ import Testing
             for ext in ["f32", "f64", "npy", "wav"] {
                 let out = dir.file("y-\(range.rawValue).\(ext)")
                 var o = ConvertOptions(input: fixture(name), output: out)
-                o.range = range
-                o.seed = 11
+                o.settings.range = range
+                o.settings.seed = 11
                 let sc = try Converter.run(o)
                 #expect(sc.source.frames == source.frames && sc.source.channels == source.channels)
                 try checkContract(out, source: source, range: range)
@@ -56,7 +56,7 @@ import Testing
             for range in DequantRange.allCases {
                 let out = dir.file("y-\(range).\(ext)")
                 var o = ConvertOptions(input: fixture(name), output: out)
-                o.range = range
+                o.settings.range = range
                 let sc = try Converter.run(o)
                 #expect(sc.output.dtype == .float64)
                 try checkContract(out, source: source, range: range)
@@ -66,7 +66,7 @@ import Testing
             }
         }
         var o = ConvertOptions(input: fixture(name), output: dir.file("z.npy"))
-        o.dtype = .float32
+        o.settings.dtype = .float32
         #expect(throws: AudioDQError.self) { try Converter.run(o) }
     }
 
@@ -101,15 +101,15 @@ import Testing
     @Test func rawInputConvertsLikeItsWav() throws {
         let dir = try TempDir()
         var a = ConvertOptions(input: fixture("speech.wav"), output: dir.file("a.f32"))
-        a.seed = 5
+        a.settings.seed = 5
         let sidecar = try Converter.run(a)
         var b = ConvertOptions(input: fixture("speech-ulaw.raw"), output: dir.file("b.f32"))
-        b.seed = 5
-        b.raw = try RawFormat(spec: "ulaw:8000:1")
-        b.streamName = sidecar.dequantization.streamName
+        b.settings.seed = 5
+        b.settings.raw = try RawFormat(spec: "ulaw:8000:1")
+        b.settings.streamName = sidecar.dequantization.streamName
         try Converter.run(b)
         #expect(try bytes(dir.file("a.f32")) == bytes(dir.file("b.f32")))
-        b.streamName = nil
+        b.settings.streamName = nil
         b.output = dir.file("c.f32")
         try Converter.run(b)
         #expect(try bytes(dir.file("a.f32")) != bytes(dir.file("c.f32")))

@@ -13,7 +13,7 @@ import Testing
         let input = src.file("in.wav")
         try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input)
         var o = ConvertOptions(input: input, output: out.file("out.f32"))
-        o.streamName = stream
+        o.settings.streamName = stream
         FileHasher.afterHashingHooks.withLock { $0[input] = { change(input) } }
         defer { FileHasher.afterHashingHooks.withLock { $0[input] = nil } }
         do { try Converter.run(o); return (nil, out.entries) } catch { return (error, out.entries) }

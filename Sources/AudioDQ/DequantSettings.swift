@@ -1,0 +1,120 @@
+import DiscreteAudio
+import SoundFileIO
+import Dequantization
+
+/// What the user asked for when dequantizing: shared by `convert` (one file or a corpus) and
+/// `report` (when it dequantizes here). Every field left nil is a default that only
+/// `resolve(for:target:model:)` decides, from the source and the output; nothing else in audiodq
+/// applies a default of its own.
+public struct DequantSettings: Sendable, Equatable {
+    /// Output format; nil: the output's extension (one file), f32 or f64 by encoding (a corpus).
+    public var format: ValueFormat?
+    /// nil: `unit`, except `symmetric` for `.wav` output.
+    public var range: DequantRange?
+    /// nil: the format's own type (.f32, .f64), else float32, float64 for input of more than
+    /// 16 bits (24-bit PCM: float32 cannot carry its noise).
+    public var dtype: ValueType?
+    public var seed: UInt64 = 0
+    /// Names the noise stream (hashed with FNV-1a 64 into the key). nil, the default: the
+    /// source file's SHA-256 in lowercase hex (`source.sha256` of the sidecar), so different files
+    /// get independent noise and the same content the same bytes under any name or folder. A
+    /// corpus refuses a given name (it would give every file the same noise).
+    public var streamName: String?
+    /// nil: uniform (`report --dequantized`: the sidecar's method).
+    public var method: DequantMethod?
+    /// The trained model (`.dqm`) of `variational`.
+    public var modelPath: String?
+    /// Headerless input: how its bytes are read (in a corpus: the headerless files only).
+    public var raw: RawFormat?
+
+    public init() {}
+
+    /// The method asked for, uniform when none is.
+    public var resolvedMethod: DequantMethod { method ?? .uniform }
+
+    /// Reads `modelPath` once (bytes, SHA-256, decoded checkpoint) for `variational`; nil for
+    /// uniform. A corpus reads it once per run and resolves every file against it.
+    func loadModel() throws -> ModelFile? {
+        guard resolvedMethod == .variational else { return nil }
+        guard let modelPath else { throw AudioDQError.modelRequired(method: .variational) }
+        return try ModelFile(path: modelPath)
+    }
+
+    /// What the dequantized values go into, as far as the defaults depend on it.
+    public enum Target: Sendable, Equatable {
+        /// A file the user named (single conversion): its extension gives the format unless
+        /// `format` is set.
+        case file(String)
+        /// An output audiodq names in a corpus, `stem` + "." + format: `format` if set, else f32,
+        /// or f64 for input of more than 16 bits.
+        case corpus(stem: String)
+        /// Values kept by audiodq (report): raw floats of the resolved dtype.
+        case values
+    }
+
+    /// The one place defaults are decided: turns what was asked into what will be done for the
+    /// source `source` (opened, and hashed when `source.sha256` is set) into `target`.
+    ///
+    /// - format: `format`, else by `target` (see `Target`);
+    /// - dtype: the format's type (.f32, .f64; a different `dtype` is an error), else `dtype`,
+    ///   else float64 for input of more than 16 bits, float32 otherwise; float32 for such input is
+    ///   an error (`float32CannotHold`);
+    /// - range: `range`, else symmetric for `.wav`, unit otherwise;
+    /// - stream: `streamName`, else the source's SHA-256;
+    /// - method and model: `variational` needs `model` (read once, `loadModel()`) trained with
+    ///   variational noise for the source's K; the model is identified by its SHA-256;
+    /// - raw: the spec of `source.raw`, the format the source was read as (nil with a header);
+    /// - uVariant: fixed by method and dtype (`Sidecar.uVariant`).
+    func resolve(for source: DequantSource, target: Target, model: ModelFile?) throws -> ResolvedDequant {
+        let encoding = source.info.encoding
+        let wide = encoding.bits > 16
+        let output: String?
+        let format: ValueFormat
+        switch target {
+        case .file(let path):
+            guard let f = self.format ?? ValueFormat(path: path) else {
+                throw AudioDQError.unknownOutputFormat(path: path, allowed: ValueFormat.extensionsText)
+            }
+            format = f
+            output = path
+        case .corpus(let stem):
+            format = self.format ?? (wide ? .f64 : .f32)
+            output = stem + "." + format.rawValue
+        case .values:
+            format = (dtype ?? (wide ? .float64 : .float32)) == .float64 ? .f64 : .f32
+            output = nil
+        }
+        if let forced = format.forcedType, let dtype, dtype != forced {
+            throw AudioDQError.dtypeContradictsFormat(path: output ?? source.path, dtype: dtype, format: format)
+        }
+        let type = format.forcedType ?? dtype ?? (wide ? .float64 : .float32)
+        if type == .float32 && wide {
+            throw AudioDQError.float32CannotHold(path: source.path, encoding: encoding.displayName, output: output)
+        }
+        let method = resolvedMethod
+        var modelSHA256: String?
+        if method == .variational {
+            guard let model else { throw AudioDQError.modelRequired(method: .variational) }
+            guard model.method == .variational else {
+                throw DequantizationError.wrongMethod(path: model.path, expected: .variational, found: model.method)
+            }
+            guard model.binCount == source.info.binCount else {
+                throw DequantizationError.binCountMismatch(path: model.path, model: model.binCount, data: source.info.binCount)
+            }
+            modelSHA256 = model.sha256
+        }
+        return ResolvedDequant(sourceSHA256: source.sha256, raw: source.raw?.spec, format: format, dtype: type,
+                               range: range ?? (format == .wav ? .symmetric : .unit), seed: seed,
+                               stream: streamName.map { .given($0) } ?? .sourceSHA256, method: method,
+                               modelSHA256: modelSHA256)
+    }
+}
+
+/// A source as resolution sees it: opened (`info`), read as `raw` (nil for a file with a
+/// header), and its SHA-256 when it has been hashed.
+struct DequantSource {
+    var path: String
+    var info: SoundFileInfo
+    var raw: RawFormat?
+    var sha256: String?
+}
