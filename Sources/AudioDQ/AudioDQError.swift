@@ -13,6 +13,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     /// Batch mode: the source `path` maps to the output `output` that the earlier source
     /// `first` maps to as well.
     case sameOutput(path: String, first: String, output: String)
+    /// A folder given as the input of a single-file conversion (its output names a file).
+    case inputIsFolder(path: String)
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
     /// The source changed (size, times or identity) between hashing it and reading its samples.
@@ -54,6 +56,7 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .outputDirectoryMissing(let p, let d): return "\(p): output directory \(d) does not exist"
         case .outputIsDirectory(let p): return "\(p): output is a directory"
         case .sameOutput(let p, let f, let o): return "\(p): maps to the same output as \(f): \(o)"
+        case .inputIsFolder(let p): return "\(p): is a directory"
         case .cannotWrite(let p, let r): return "\(p): cannot write: \(r)"
         case .cannotRead(let p, let r): return "\(p): cannot read: \(r)"
         case .sourceChanged(let p): return "\(p): changed while it was read"

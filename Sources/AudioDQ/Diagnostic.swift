@@ -65,7 +65,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .float32CannotHold(let p, _, _): return (.output, p)
         case .dtypeContradictsFormat(let p, _, _): return (.output, p)
         case .cannotWrite(let p, _), .cannotRead(let p, _): return (.io, p)
-        case .sourceChanged(let p), .missingSidecar(let p, _), .mismatch(let p, _): return (.input, p)
+        case .sourceChanged(let p), .missingSidecar(let p, _), .mismatch(let p, _), .inputIsFolder(let p): return (.input, p)
         case .badSidecar(let p, _), .badValue(let p, _, _, _), .malformed(let p, _): return (.format, p)
         case .invalidArgument, .noAudioFiles, .noReadableAudio: return (.input, nil)
         case .modelRequired: return (.usage, nil)

@@ -76,8 +76,7 @@ struct Convert: ParsableCommand {
         let settings = try dequant.settings(format: format)
         if BatchPlan.isBatchInput(input) {
             if FileSystem.isDirectory(input) && ValueFormat(path: output) != nil {
-                printError("audiodq: error: \(input): is a directory; to convert a folder, give an output folder")
-                throw CommandFailure.reported
+                throw AudioDQError.inputIsFolder(path: input)
             }
             if dequant.streamName != nil {
                 throw ValidationError("--key names one file's noise stream; batch mode keys each file by its own SHA-256")

@@ -29,6 +29,7 @@ enum DiagnosticText {
         case AudioDQError.outputExists: return " (use --force to replace it)"
         case AudioDQError.float32CannotHold: return "; write .f64, or .npy/.wav with --dtype float64"
         case AudioDQError.missingSidecar: return "; pass --encoding and --range (and --rate/--channels for raw values)"
+        case AudioDQError.inputIsFolder: return "; to convert a folder, give an output folder"
         case AudioDQError.noModelToResume: return " (--resume continues an existing model; leave it out to train a new one)"
         case AudioDQError.dtypeContradictsFormat: return " (--dtype)"
         case AudioDQError.modelRequired: return " (--model)"

@@ -14,6 +14,7 @@ import Testing
         (AudioDQError.outputDirectoryMissing(path: "d/o.f32", directory: "d"), .output),
         (AudioDQError.outputIsDirectory(path: "d"), .output),
         (AudioDQError.sameOutput(path: "a.au", first: "a.wav", output: "o/a.f32"), .output),
+        (AudioDQError.inputIsFolder(path: "corpus"), .input),
         (AudioDQError.cannotWrite(path: "o.f32", reason: "disk full"), .io),
         (AudioDQError.cannotRead(path: "a.wav", reason: "EIO"), .io),
         (AudioDQError.sourceChanged(path: "a.wav"), .input),
@@ -176,6 +177,9 @@ import Testing
         #expect(resume.status == 1)
         #expect(resume.stderr.hasSuffix("none.dqm: no model to resume (--resume continues an existing model; leave it out to train a new one)\n"),
                 "\(resume.stderr)")
+        let folder = try CLI.run(["convert", dir.path, dir.file("x.f32")])
+        #expect(folder.status == 1 && folder.stderr == "audiodq: error: \(dir.path): is a directory; to convert a folder, give an output folder\n",
+                "\(folder.stderr)")
         try FileManager.default.copyItem(atPath: out, toPath: dir.file("bare.f32"))
         let restore = try CLI.run(["restore", dir.file("bare.f32"), dir.file("back.wav")])
         #expect(restore.status == 1 && restore.stderr.contains("; pass --encoding and --range"), "\(restore.stderr)")
