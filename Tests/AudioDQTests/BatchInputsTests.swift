@@ -5,12 +5,6 @@ import Testing
 /// Batch mode on corpora as other projects ship them: names that differ only by extension,
 /// containers without a listed extension, files that are not audio, 24-bit files.
 @Suite(.serialized) struct BatchInputsTests {
-    func manifest(_ path: String) throws -> [BatchRecord] {
-        try String(decoding: bytes(path), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(BatchRecord.self, from: Data($0.utf8))
-        }
-    }
-
     func copy(_ name: String, to path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixture(name), toPath: path)

@@ -26,12 +26,6 @@ import Testing
         return out
     }
 
-    func manifest(_ path: String) throws -> [BatchRecord] {
-        try String(decoding: bytes(path), as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(BatchRecord.self, from: Data($0.utf8))
-        }
-    }
-
     @Test func jobsShardsAndSingleFilesAgreeByteForByte() throws {
         let dir = try TempDir()
         let input = try corpus(dir)
@@ -476,7 +470,7 @@ import Testing
         let r = try CLI.run(["convert", input, mnt + "/out", "--jobs", "2", "-q"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("No space left on device"), "\(r.stderr)")
-        let records = try BatchTests().manifest(mnt + "/out/manifest-all.jsonl")
+        let records = try manifest(mnt + "/out/manifest-all.jsonl")
         #expect(records.count == 8)
         #expect(records.contains { $0.status == .ok } && records.contains { $0.status == .failed })
         for rec in records {

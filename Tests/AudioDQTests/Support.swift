@@ -87,6 +87,13 @@ func readBins(_ path: String, raw: RawFormat? = nil) throws -> DiscreteSignal {
 
 func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
+/// The records of a batch manifest (`manifest-<shard>.jsonl`), one JSON line each, in file order.
+func manifest(_ path: String) throws -> [BatchRecord] {
+    try String(decoding: bytes(path), as: UTF8.self).split(separator: "\n").map {
+        try JSONDecoder().decode(BatchRecord.self, from: Data($0.utf8))
+    }
+}
+
 /// Collects what a library verb sends to its diagnostics sink, in order.
 final class DiagnosticLog: Sendable {
     private let entries = Mutex<[Diagnostic]>([])

@@ -118,6 +118,28 @@ import Testing
         #expect(refused.status == 64 && refused.stderr.contains("--dtype"), "\(refused.stderr)")
     }
 
+    /// `report --method variational --dtype T` judges exactly the values `convert --method
+    /// variational` writes as T (resolved once, from the source opened once): float32 and float64
+    /// give their own reports.
+    @Test func reportDequantizesVariationallyInTheDtypeAskedFor() throws {
+        let dir = try TempDir()
+        let model = try trainedModel(dir)
+        func channels(_ name: String, _ args: [String]) throws -> [Any] {
+            let r = try CLI.run(["report", fixture("speech-u8.wav"), "--json", dir.file(name), "-q"] + args)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (try JSONSerialization.jsonObject(with: bytes(dir.file(name))) as! [String: Any])["channels"] as! [Any]
+        }
+        var here: [String: [Any]] = [:]
+        for (dtype, ext) in [("float32", "f32"), ("float64", "f64")] {
+            let y = dir.file("y.\(ext)")
+            #expect(try CLI.run(["convert", fixture("speech-u8.wav"), y, "--method", "variational", "--model", model, "-q"]).status == 0)
+            let there = try channels("there-\(ext).json", ["--dequantized", y])
+            here[dtype] = try channels("here-\(ext).json", ["--method", "variational", "--model", model, "--dtype", dtype])
+            #expect(NSArray(array: here[dtype]!).isEqual(to: there), "\(dtype)")
+        }
+        #expect(!NSArray(array: here["float32"]!).isEqual(to: here["float64"]!))
+    }
+
     /// The presets: by default q has a logistic base and sees the code steps (scale K/2 from the
     /// data); `--arch reference` is the reference's Gaussian q on codes only; flags override both.
     @Test func architecturePresetsConfigureQ() throws {
