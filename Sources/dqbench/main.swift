@@ -1,5 +1,6 @@
 // dqbench: inner-loop benchmarks for Scripts/bench (release build). Prints one JSON line.
 // Usage: dqbench uniform [samples] [rounds] | sha256 [bytes] [rounds] | read FILE | detect [samples] [rounds]
+//        | cells [samples] [rounds]
 import AudioDQ
 import Foundation
 
@@ -84,6 +85,46 @@ case "detect":
         best = min(best, t1 - t0); bestDecide = min(bestDecide, t2 - t1); bestCopy = min(bestCopy, t3 - t2)
     }
     print("{\"bench\":\"detect-int16\",\"samples\":\(n),\"best_s\":\(best),\"samples_per_s\":\(Double(n) / best),\"bytes_per_s\":\(Double(2 * n) / best),\"detect_s\":\(bestDecide),\"memcpy_bytes_per_s\":\(Double(2 * n) / bestCopy),\"decision\":\"\(decision)\",\"check\":\(copy[n / 2])}")
+case "cells":
+    // CellDequantizer vs UniformDequantizer on the same n speech-like 16-bit samples, one thread,
+    // unit range, Float32 and Float64 out: container cells (the uniform codes), a 2^8 lattice (the
+    // codes with their low 8 bits cleared) and mu-law cells in 16-bit (each code's mu-law level).
+    var s: UInt64 = 1
+    let raw = (0..<n).map { _ -> Int in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Int(Int16(truncatingIfNeeded: s >> 48)) / 8
+    }
+    let lattice = try! Quantizer.lattice(.pcm16, stepLog2: 8)
+    let mulaw = try! Quantizer.g711Linear(.ulaw, container: .pcm16)
+    let sets: [(String, Quantizer, [UInt32])] = [
+        ("container", .container(.pcm16), raw.map { UInt32($0 + 32768) }),
+        ("lattice8", lattice, raw.map { UInt32(($0 + 32768) & ~255) }),
+        ("mulaw16", mulaw, raw.map { UInt32(mulaw.bin(ofCell: mulaw.cell(ofPoint: $0))) }),
+    ]
+    let key = NoiseKey(seed: 0)
+    let uniform = UniformDequantizer(binCount: 65536, range: .unit, key: key)
+    var outF = [Float](repeating: 0, count: n)
+    var outD = [Double](repeating: 0, count: n)
+    func best(_ body: () -> Void) -> Double {
+        var b = Double.infinity
+        for _ in 0..<rounds { let t0 = now(); body(); b = min(b, now() - t0) }
+        return b
+    }
+    var fields: [String] = []
+    var bad = 0
+    for (name, q, bins) in sets {
+        let cells = CellDequantizer(quantizer: q, range: .unit, key: key)
+        bins.withUnsafeBufferPointer { b in
+            let uf = best { outF.withUnsafeMutableBufferPointer { uniform.dequantize(bins: b, firstIndex: 0, into: $0) } }
+            let ud = best { outD.withUnsafeMutableBufferPointer { uniform.dequantize(bins: b, firstIndex: 0, into: $0) } }
+            let cf = best { outF.withUnsafeMutableBufferPointer { if cells.dequantize(bins: b, firstIndex: 0, into: $0) != nil { bad += 1 } } }
+            let cd = best { outD.withUnsafeMutableBufferPointer { if cells.dequantize(bins: b, firstIndex: 0, into: $0) != nil { bad += 1 } } }
+            fields.append("\"\(name)\":{\"uniform_f32_samples_per_s\":\(Double(n) / uf),\"cells_f32_samples_per_s\":\(Double(n) / cf),"
+                          + "\"uniform_f64_samples_per_s\":\(Double(n) / ud),\"cells_f64_samples_per_s\":\(Double(n) / cd),"
+                          + "\"cells_over_uniform_f32\":\(uf / cf),\"cells_over_uniform_f64\":\(ud / cd)}")
+        }
+    }
+    print("{\"bench\":\"cells-dequantize\",\"samples\":\(n),\"threads\":1,\"rounds\":\(rounds),\"off_quantizer_calls\":\(bad),\(fields.joined(separator: ","))}")
 default:
     FileHandle.standardError.write(Data("dqbench: unknown mode \(mode)\n".utf8))
     exit(64)

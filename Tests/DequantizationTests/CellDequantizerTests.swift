@@ -1,0 +1,199 @@
+import Testing
+import DiscreteAudio
+@testable import Dequantization
+
+/// Runs both dequantizers' Float or Double entry point on the same buffers.
+private func cellValues<T: BinaryFloatingPoint>(_ d: CellDequantizer, _ bins: [UInt32], first: Int, as: T.Type) -> ([T], Int?) {
+    var out = [T](repeating: 0, count: bins.count)
+    let bad = bins.withUnsafeBufferPointer { b in
+        out.withUnsafeMutableBufferPointer { o -> Int? in
+            if T.self == Float.self {
+                return d.dequantize(bins: b, firstIndex: first, into: UnsafeMutableRawBufferPointer(o).bindMemory(to: Float.self))
+            }
+            return d.dequantize(bins: b, firstIndex: first, into: UnsafeMutableRawBufferPointer(o).bindMemory(to: Double.self))
+        }
+    }
+    return (out, bad)
+}
+
+private func uniformValues<T: BinaryFloatingPoint>(_ d: UniformDequantizer, _ bins: [UInt32], first: Int, as: T.Type) -> [T] {
+    var out = [T](repeating: 0, count: bins.count)
+    bins.withUnsafeBufferPointer { b in
+        out.withUnsafeMutableBufferPointer { o in
+            if T.self == Float.self {
+                d.dequantize(bins: b, firstIndex: first, into: UnsafeMutableRawBufferPointer(o).bindMemory(to: Float.self))
+            } else {
+                d.dequantize(bins: b, firstIndex: first, into: UnsafeMutableRawBufferPointer(o).bindMemory(to: Double.self))
+            }
+        }
+    }
+    return out
+}
+
+private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
+    zip(a, b).filter { Double($0).bitPattern != Double($1).bitPattern }.count
+}
+
+@Suite struct CellDequantizerTests {
+    static let key = NoiseKey(seed: 42, name: "cells.wav")
+
+    /// `container` cells give exactly UniformDequantizer's bits: every 8- and 16-bit code (each
+    /// three times, so u varies), both ranges, Float and Double, from an even and an odd first index.
+    @Test(arguments: [SampleEncoding.pcmU8, .ulaw, .pcm16], DequantRange.allCases)
+    func containerCellsAreBitIdenticalToUniform(_ e: SampleEncoding, _ range: DequantRange) {
+        let k = e.binCount
+        let bins = (0..<(3 * k)).map { UInt32($0 % k) }
+        let cells = CellDequantizer(quantizer: .container(e), range: range, key: Self.key)
+        let uniform = UniformDequantizer(binCount: k, range: range, key: Self.key)
+        for first in [0, 12_345] {
+            let (f, badF) = cellValues(cells, bins, first: first, as: Float.self)
+            let (d, badD) = cellValues(cells, bins, first: first, as: Double.self)
+            #expect(badF == nil && badD == nil)
+            #expect(sameBits(f, uniformValues(uniform, bins, first: first, as: Float.self)) == 0, "\(e) \(range) Float")
+            #expect(sameBits(d, uniformValues(uniform, bins, first: first, as: Double.self)) == 0, "\(e) \(range) Double")
+        }
+    }
+
+    /// 24-bit `container` cells, Double: a random sample of codes, bit-identical to uniform.
+    @Test(arguments: DequantRange.allCases)
+    func container24BitDoubleIsBitIdenticalToUniform(_ range: DequantRange) {
+        var s: UInt64 = 7
+        let bins = (0..<200_000).map { _ -> UInt32 in
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return UInt32(s >> 40)
+        }
+        let cells = CellDequantizer(quantizer: .container(.pcm24), range: range, key: Self.key)
+        let uniform = UniformDequantizer(binCount: 1 << 24, range: range, key: Self.key)
+        let (d, bad) = cellValues(cells, bins, first: 3, as: Double.self)
+        #expect(bad == nil)
+        #expect(sameBits(d, uniformValues(uniform, bins, first: 3, as: Double.self)) == 0)
+    }
+
+    static let quantizers: [Quantizer] = [
+        try! .lattice(.pcm16, stepLog2: 4), try! .lattice(.pcm16, stepLog2: 8), try! .lattice(.pcmU8, stepLog2: 3),
+        try! .lattice(.pcm24, stepLog2: 8),
+        try! .g711Linear(.ulaw, container: .ulaw), try! .g711Linear(.alaw, container: .alaw),
+        try! .g711Linear(.ulaw, container: .pcm16), try! .g711Linear(.alaw, container: .pcm16),
+        try! .g711Linear(.ulaw, container: .pcm24), try! .g711Linear(.alaw, container: .pcm24),
+    ]
+
+    /// Every cell (each code 8 times, so u varies; a 24-bit lattice: a sample of cells), both
+    /// ranges: the values equal `Quantizer.y(ofCell:u:range:as:)` with the stated u variant
+    /// (Float: uniform24 · 2⁻²⁴, Double: uniform) bit for bit, and decode back to the stored code.
+    @Test(arguments: quantizers)
+    func valuesAreTheQuantizersPointsAndDecodeToTheCode(_ q: Quantizer) {
+        let cells = q.cellCount > 4096 ? Array(stride(from: 0, to: q.cellCount, by: 61)) + [q.cellCount - 1]
+                                       : Array(0..<q.cellCount)
+        let bins = (0..<8).flatMap { _ in cells.map { UInt32(q.bin(ofCell: $0)) } }
+        let rng = CounterRNG(key: Self.key)
+        let first = 1001
+        for range in DequantRange.allCases {
+            let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+            let (f, badF) = cellValues(d, bins, first: first, as: Float.self)
+            let (x, badD) = cellValues(d, bins, first: first, as: Double.self)
+            #expect(badF == nil && badD == nil)
+            var wrongF = 0, wrongD = 0, undecodable = 0
+            for (i, bin) in bins.enumerated() {
+                let j = q.cell(ofBin: Int(bin))!
+                let index = UInt64(first + i)
+                let rf: Float = q.y(ofCell: j, u: Double(rng.uniform24(index)) * 0x1p-24, range: range)
+                let rd: Double = q.y(ofCell: j, u: rng.uniform(index), range: range)
+                if f[i].bitPattern != rf.bitPattern { wrongF += 1 }
+                if x[i].bitPattern != rd.bitPattern { wrongD += 1 }
+                for y in [Double(f[i]), x[i]] {
+                    guard let c = q.cell(ofY: y, range: range), q.bin(ofCell: c) == Int(bin) else { undecodable += 1; continue }
+                }
+            }
+            #expect(wrongF == 0 && wrongD == 0, "\(q) \(range): \(wrongF) Float, \(wrongD) Double values differ")
+            #expect(undecodable == 0, "\(q) \(range)")
+        }
+    }
+
+    /// The G.711 placement's guard: u = 1 and u just below 1 stay inside every cell, in Float and
+    /// Double, both ranges; the off-quantizer table entry gives NaN.
+    @Test(arguments: [try! Quantizer.g711Linear(.ulaw, container: .ulaw), try! .g711Linear(.ulaw, container: .pcm24),
+                      try! .g711Linear(.alaw, container: .pcm16)])
+    func placementGuardKeepsEveryCell(_ q: Quantizer) {
+        var escaped = 0, guarded = 0
+        for range in DequantRange.allCases {
+            let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+            for j in 0..<q.cellCount {
+                for u in [1.0, 1.0.nextDown, 1 - 0x1p-24, 0] {
+                    let f: Float = CellDequantizer.place(lower: d.lowerY[j], width: d.widthY[j], upper: d.upperF[j], u: u)
+                    let x: Double = CellDequantizer.place(lower: d.lowerY[j], width: d.widthY[j], upper: d.upperY[j], u: u)
+                    if q.cell(ofY: Double(f), range: range) != j || q.cell(ofY: x, range: range) != j { escaped += 1 }
+                    if x == d.upperY[j].nextDown { guarded += 1 }
+                }
+            }
+            let off = d.lookup.offCell
+            let nan: Float = CellDequantizer.place(lower: d.lowerY[off], width: d.widthY[off], upper: d.upperF[off], u: 0.5)
+            #expect(nan.isNaN)
+        }
+        #expect(escaped == 0)
+        #expect(guarded >= 2 * q.cellCount)   // u = 1 always needs the guard
+    }
+
+    /// Codes without a cell are never placed into another cell: their values are NaN and the first
+    /// one's index is returned (here in the second 2048-sample block); the others are unaffected.
+    @Test func offQuantizerCodesAreNaNAndReported() throws {
+        let cases: [(Quantizer, UInt32)] = [
+            (try .lattice(.pcm16, stepLog2: 8), 32768 + 1),          // off the lattice
+            (try .g711Linear(.ulaw, container: .pcm16), 32768 + 4),  // not a μ-law level
+            (try .g711Linear(.alaw, container: .pcm24), 1 << 23 | 8), // not a multiple of m = 256
+            (.container(.pcm16), 65536),                              // above the container
+            (try .g711Linear(.ulaw, container: .ulaw), 256),
+        ]
+        for (q, badBin) in cases {
+            var bins = (0..<3000).map { UInt32(q.bin(ofCell: $0 % q.cellCount)) }
+            let clean = bins
+            bins[2500] = badBin
+            bins[2900] = badBin
+            for range in DequantRange.allCases {
+                let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+                let (x, badD) = cellValues(d, bins, first: 10, as: Double.self)
+                let (reference, _) = cellValues(d, clean, first: 10, as: Double.self)
+                #expect(badD == 2510, "\(q)")
+                #expect(x[2500].isNaN && x[2900].isNaN)
+                #expect(sameBits(Array(x[0..<2500]) + Array(x[2501..<2900]), Array(reference[0..<2500]) + Array(reference[2501..<2900])) == 0)
+                let (f, badF) = cellValues(d, bins, first: 10, as: Float.self)
+                #expect(badF == 2510 && f[2500].isNaN && f[2900].isNaN && !f[2499].isNaN)
+            }
+        }
+    }
+
+    /// The values depend on the sample index only: dequantizing in pieces of odd sizes at odd
+    /// offsets gives the same bits as one call.
+    @Test(arguments: [Quantizer.container(.pcm16), try! .lattice(.pcm16, stepLog2: 8), try! .g711Linear(.ulaw, container: .pcm16)])
+    func chunkingDoesNotChangeTheValues(_ q: Quantizer) {
+        let bins = (0..<10_000).map { UInt32(q.bin(ofCell: ($0 * 7919) % q.cellCount)) }
+        let d = CellDequantizer(quantizer: q, range: .symmetric, key: Self.key)
+        let (wholeF, _) = cellValues(d, bins, first: 5, as: Float.self)
+        let (wholeD, _) = cellValues(d, bins, first: 5, as: Double.self)
+        var pieceF: [Float] = [], pieceD: [Double] = []
+        var start = 0, size = 1
+        while start < bins.count {
+            let end = min(bins.count, start + size)
+            let part = Array(bins[start..<end])
+            pieceF += cellValues(d, part, first: 5 + start, as: Float.self).0
+            pieceD += cellValues(d, part, first: 5 + start, as: Double.self).0
+            start = end
+            size = size * 3 + 2
+        }
+        #expect(sameBits(wholeF, pieceF) == 0 && sameBits(wholeD, pieceD) == 0)
+    }
+
+    /// The bulk draws equal the per-index ones for every start parity and length.
+    @Test func bulkDrawsEqualPerIndexDraws() {
+        let rng = CounterRNG(key: Self.key)
+        for first: UInt64 in [0, 1, 2, 77, 1 << 40 | 1] {
+            for n in [0, 1, 2, 3, 4, 9, 64] {
+                var u24 = [UInt32](repeating: 0, count: n)
+                var u = [Double](repeating: 0, count: n)
+                u24.withUnsafeMutableBufferPointer { rng.fillUniform24(first: first, into: $0) }
+                u.withUnsafeMutableBufferPointer { rng.fillUniform(first: first, into: $0) }
+                #expect(u24 == (0..<n).map { rng.uniform24(first + UInt64($0)) })
+                #expect(u == (0..<n).map { rng.uniform(first + UInt64($0)) })
+            }
+        }
+    }
+}
