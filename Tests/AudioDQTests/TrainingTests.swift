@@ -178,6 +178,26 @@ import Testing
 }
 
 @Suite struct InterruptTests {
+    /// Progress on a pipe (TrainProgressPrinter): the corpus line, a step line for the last
+    /// step (the 10-s lines do not come in a short run), a line per checkpoint in order, the
+    /// final line; -q keeps only the final line.
+    @Test func progressLinesOnAPipe() throws {
+        let dir = try TempDir()
+        let model = dir.file("p.dqm")
+        let r = try CLI.run(["train", fixture("speech.wav"), "--model", model, "--steps", "3", "--checkpoint-every", "2"] + TrainingTests().small)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(r.stderr)")
+        guard lines.count == 5 else { return }
+        #expect(lines[0].hasPrefix("training on 1 of 1 sequences ("))
+        #expect(lines[1] == "checkpoint: step 2 -> \(model)")
+        #expect(lines[2].hasPrefix("step 3/3  loss ") && lines[2].contains(" bits/sample  ") && lines[2].contains(" ETA "))
+        #expect(lines[3] == "checkpoint: step 3 -> \(model)")
+        #expect(lines[4].hasPrefix("trained 3 steps in ") && lines[4].hasSuffix("; model \(model)"))
+        let quiet = try CLI.run(["train", fixture("speech.wav"), "--model", model, "--steps", "1", "--force", "-q"] + TrainingTests().small)
+        #expect(quiet.status == 0 && quiet.stderr.split(separator: "\n").count == 1, "\(quiet.stderr)")
+    }
+
     /// Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume continues from it.
     @Test func sigintSavesACheckpointThatResumes() throws {
         let dir = try TempDir()
