@@ -105,44 +105,25 @@ public enum Reporter {
         let state = reader.fileState
         let streamName = try resolved.map { try $0.streamName ?? FileHasher.hash(reader: reader) } ?? ""
         FileHasher.afterHashing(options.original)
-        let deq = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: options.settings.seed, name: streamName))
-        let chunk = options.chunkFrames * ch
-        var bins = [UInt32](repeating: 0, count: chunk)
-        var y = [Double](repeating: 0, count: chunk)
-        var yf = [Float](repeating: 0, count: precision == .float32 && values == nil ? chunk : 0)
-        var cc = [UInt32](repeating: 0, count: options.chunkFrames)
-        var cy = [Double](repeating: 0, count: options.chunkFrames)
-        var index = 0
-        while true {
-            let n: Int
-            do { n = try bins.withUnsafeMutableBufferPointer { try reader.read(into: $0) } * ch }
-            catch { throw AudioDQError.soundFile(error as! SoundFileError) }
-            if n == 0 { break }
-            if let values {
-                let got = try y.withUnsafeMutableBufferPointer { try values.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
-                guard got == n else { throw AudioDQError.malformed(path: options.dequantized!, reason: "ended early") }
-            } else if precision == .float32 {
-                bins.withUnsafeBufferPointer { b in
-                    yf.withUnsafeMutableBufferPointer { deq.dequantize(bins: UnsafeBufferPointer(rebasing: b[0..<n]), firstIndex: index,
-                                                                       into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
+        // one pass of the streaming loop: the values are dequantized here (uniform, in the output
+        // precision, as `convert` writes them) or replayed from the dequantized file
+        let feeder = ChannelFeeder(analyzers: analyzers, chunkFrames: options.chunkFrames)
+        if let values {
+            let replay = ReplayedValues(reader: values, path: options.dequantized!)
+            try DequantizingStream.run(reader, dequantizer: replay, as: Double.self, preferredFrames: options.chunkFrames) {
+                feeder.add(codes: $0.codes, values: $0.values)
+            }
+        } else {
+            let uniform = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: options.settings.seed, name: streamName))
+            if precision == .float32 {
+                try DequantizingStream.run(reader, dequantizer: uniform, as: Float.self, preferredFrames: options.chunkFrames) {
+                    feeder.add(codes: $0.codes, values: $0.values)
                 }
-                for i in 0..<n { y[i] = Double(yf[i]) }
             } else {
-                bins.withUnsafeBufferPointer { b in
-                    y.withUnsafeMutableBufferPointer { deq.dequantize(bins: UnsafeBufferPointer(rebasing: b[0..<n]), firstIndex: index,
-                                                                      into: UnsafeMutableBufferPointer(rebasing: $0[0..<n])) }
+                try DequantizingStream.run(reader, dequantizer: uniform, as: Double.self, preferredFrames: options.chunkFrames) {
+                    feeder.add(codes: $0.codes, values: $0.values)
                 }
             }
-            let frames = n / ch
-            for c in 0..<ch {
-                for f in 0..<frames { cc[f] = bins[f * ch + c]; cy[f] = y[f * ch + c] }
-                cc.withUnsafeBufferPointer { pc in
-                    cy.withUnsafeBufferPointer { py in
-                        analyzers[c].add(codes: UnsafeBufferPointer(rebasing: pc[0..<frames]), values: UnsafeBufferPointer(rebasing: py[0..<frames]))
-                    }
-                }
-            }
-            index += n
         }
         try FileHasher.checkUnchanged(reader, since: state, path: options.original)
         var reports: [ChannelReport] = []
@@ -158,5 +139,68 @@ public enum Reporter {
     /// Writes a report file atomically (temporary file, then rename).
     public static func writeAtomically(_ data: Data, to path: String, inputs: [String]) throws {
         try AtomicOutput.write([UInt8](data), to: path, force: true, inputs: inputs)
+    }
+}
+
+/// Hands interleaved blocks of codes and values to one analyzer per channel, split into
+/// channels in buffers of `chunkFrames` frames (float32 values widened exactly to float64).
+private final class ChannelFeeder {
+    private let analyzers: [ChannelAnalyzer]
+    private let codes: UnsafeMutableBufferPointer<UInt32>
+    private let values: UnsafeMutableBufferPointer<Double>
+    private let widened: UnsafeMutableBufferPointer<Double>
+
+    init(analyzers: [ChannelAnalyzer], chunkFrames: Int) {
+        self.analyzers = analyzers
+        let split = analyzers.count > 1 ? chunkFrames : 0
+        codes = .allocate(capacity: split)
+        values = .allocate(capacity: split)
+        widened = .allocate(capacity: chunkFrames * analyzers.count)
+    }
+
+    deinit {
+        codes.deallocate()
+        values.deallocate()
+        widened.deallocate()
+    }
+
+    func add(codes c: UnsafeBufferPointer<UInt32>, values y: UnsafeBufferPointer<Double>) {
+        let ch = analyzers.count
+        if ch == 1 { analyzers[0].add(codes: c, values: y); return }
+        let frames = c.count / ch
+        for channel in 0..<ch {
+            for f in 0..<frames { codes[f] = c[f * ch + channel]; values[f] = y[f * ch + channel] }
+            analyzers[channel].add(codes: UnsafeBufferPointer(rebasing: codes[0..<frames]),
+                                   values: UnsafeBufferPointer(rebasing: values[0..<frames]))
+        }
+    }
+
+    func add(codes c: UnsafeBufferPointer<UInt32>, values y: UnsafeBufferPointer<Float>) {
+        for i in y.indices { widened[i] = Double(y[i]) }
+        add(codes: c, values: UnsafeBufferPointer(rebasing: widened[0..<y.count]))
+    }
+}
+
+/// Values dequantized elsewhere, replayed from their file in step with the codes (`report
+/// --dequantized`): blocks of `preferredFrames` frames, float64 only (every value format widens
+/// exactly to it).
+private struct ReplayedValues: Dequantizer {
+    let reader: ValueReader
+    let path: String
+
+    var producesLogQ: Bool { false }
+
+    func block(startingAt start: Int, of layout: StreamLayout, preferredFrames: Int) -> DequantizationBlock {
+        let end = min(layout.frames, start + max(1, preferredFrames))
+        return DequantizationBlock(frames: start..<end, codeFrames: start..<end, layout: layout)
+    }
+
+    func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
+                                             into values: UnsafeMutableBufferPointer<Value>,
+                                             logQ: UnsafeMutableBufferPointer<Float>?) throws {
+        precondition(Value.self == Double.self, "replayed values are read as float64")
+        let out = UnsafeMutableRawPointer(values.baseAddress!).assumingMemoryBound(to: Double.self)
+        let got = try reader.read(into: UnsafeMutableBufferPointer(start: out, count: block.sampleCount))
+        guard got == block.sampleCount else { throw AudioDQError.malformed(path: path, reason: "ended early") }
     }
 }

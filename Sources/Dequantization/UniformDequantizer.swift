@@ -17,6 +17,9 @@ public struct UniformDequantizer: Sendable {
     public let binCount: Int
     public let range: DequantRange
     public let rng: CounterRNG
+    /// Threads a streamed block is sliced over (`Dequantizer.dequantize`); the values do not
+    /// depend on it.
+    public var threads = 1
 
     public init(binCount: Int, range: DequantRange, key: NoiseKey) {
         precondition(binCount > 1 && binCount & (binCount - 1) == 0, "K must be a power of two")
@@ -29,14 +32,13 @@ public struct UniformDequantizer: Sendable {
     /// Precondition: K ≤ 65536 (Float32 cannot carry noise inside 24-bit bins).
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Float>) {
-        precondition(binCount <= 65536, "Float32 output needs K <= 65536")
-        run(bins: bins, firstIndex: firstIndex, into: out)
+        fill(bins: bins, firstIndex: firstIndex, into: out)
     }
 
     /// Dequantizes `bins` into Float64 values.
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Double>) {
-        run(bins: bins, firstIndex: firstIndex, into: out)
+        fill(bins: bins, firstIndex: firstIndex, into: out)
     }
 
     /// Places one within-bin position u ∈ [0, 1] (u = 1 allowed: guarded) into bin x, with the
@@ -51,10 +53,13 @@ public struct UniformDequantizer: Sendable {
         return y
     }
 
+    /// Both `dequantize`s (and `DequantizedValue.dequantize`), for a concrete T at every call.
+    /// Precondition for Float: K ≤ 65536.
     @inline(__always)
-    private func run<T: BinaryFloatingPoint>(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
-                                             into out: UnsafeMutableBufferPointer<T>) {
+    func fill<T: BinaryFloatingPoint>(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                                      into out: UnsafeMutableBufferPointer<T>) {
         precondition(out.count >= bins.count)
+        precondition(T.self != Float.self || binCount <= 65536, "Float32 output needs K <= 65536")
         let scale = range.scale(binCount: binCount)
         let offset = range.offset(binCount: binCount)
         let rng = self.rng
@@ -132,5 +137,26 @@ public struct UniformDequantizer: Sendable {
         var s = base + Float(Int32(bitPattern: u24)) * 0x1p-24
         if s >= top { s = top.nextDown }
         return s * scale
+    }
+}
+
+/// Streaming: blocks of `preferredFrames` frames (no context: each value depends on its own code
+/// and index only), each sliced over `threads` threads.
+extension UniformDequantizer: Dequantizer {
+    public var producesLogQ: Bool { false }
+
+    public func block(startingAt start: Int, of layout: StreamLayout, preferredFrames: Int) -> DequantizationBlock {
+        let end = min(layout.frames, start + max(1, preferredFrames))
+        return DequantizationBlock(frames: start..<end, codeFrames: start..<end, layout: layout)
+    }
+
+    public func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
+                                                    into values: UnsafeMutableBufferPointer<Value>,
+                                                    logQ: UnsafeMutableBufferPointer<Float>?) throws {
+        let first = block.firstIndex
+        forSlices(block.sampleCount, threads: threads) { lo, hi in
+            Value.dequantize(self, bins: UnsafeBufferPointer(rebasing: codes[lo..<hi]), firstIndex: first + lo,
+                             into: UnsafeMutableBufferPointer(rebasing: values[lo..<hi]))
+        }
     }
 }

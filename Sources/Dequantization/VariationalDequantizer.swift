@@ -28,6 +28,8 @@ public final class VariationalDequantizer {
     public let rng: CounterRNG
     public let channels: Int
     private let noise: NoiseFlow
+    /// u (and log q when the caller keeps none) of the latest block.
+    private var scratch: [Float] = []
 
     public init(model: DequantModel, range: DequantRange, key: NoiseKey, channels: Int, threads: Int) throws {
         guard let noise = model.noise else {
@@ -78,12 +80,41 @@ public final class VariationalDequantizer {
         var out: [Window] = []
         var c = 0
         while c < frames {
-            let ce = min(frames, c + core)
-            let lo = max(0, c - context)
-            var hi = min(frames, ce + context)
-            if (hi - lo) % 2 == 1 { hi = hi < frames ? hi + 1 : hi }
-            out.append(Window(lo: lo, hi: hi, coreLo: c, coreHi: ce))
-            c = ce
+            out.append(window(core: c, frames: frames, context: context))
+            c = out.last!.coreHi
+        }
+        return out
+    }
+
+    /// The window of the core that starts at frame `c` (a multiple of `core`): frames
+    /// c ..< min(frames, c + core) kept, computed over `context` more frames on each side, clipped
+    /// at the file's ends, and one more frame at the end when that makes the length even.
+    public static func window(core c: Int, frames: Int, context: Int) -> Window {
+        let ce = min(frames, c + core)
+        let lo = max(0, c - context)
+        var hi = min(frames, ce + context)
+        if (hi - lo) % 2 == 1 { hi = hi < frames ? hi + 1 : hi }
+        return Window(lo: lo, hi: hi, coreLo: c, coreHi: ce)
+    }
+
+    /// Most windows computed in one call of q (one `DequantizationBlock`).
+    public static let batchWindows = 8
+
+    /// The windows of the block that starts with the core at frame `start`, for this
+    /// dequantizer's q.
+    public func batch(startingAt start: Int, frames: Int) -> [Window] {
+        Self.batch(startingAt: start, frames: frames, context: Self.context(for: noise.configuration))
+    }
+
+    /// The windows of the block that starts with the core at frame `start` (0 or the end of the
+    /// previous block's cores): up to `batchWindows` consecutive windows of equal length (q runs
+    /// them as one batch). Chained from frame 0 the cores are those of `windows(frames:context:)`.
+    public static func batch(startingAt start: Int, frames: Int, context: Int) -> [Window] {
+        var out = [window(core: start, frames: frames, context: context)]
+        while out.count < batchWindows && out.last!.coreHi < frames {
+            let next = window(core: out.last!.coreHi, frames: frames, context: context)
+            guard next.hi - next.lo == out[0].hi - out[0].lo else { break }
+            out.append(next)
         }
         return out
     }
@@ -91,7 +122,7 @@ public final class VariationalDequantizer {
     /// Computes u and per-sample log q for a batch of windows of equal length over `bins`
     /// (interleaved frames, starting at frame `base`). Writes the cores' u and log q into
     /// `u`/`logq` (interleaved, indexed from frame `outBase`). Odd-length windows (only possible
-    /// for a whole file of odd length) are padded with one repeated last frame.
+    /// for a window that ends at the file's end) are padded with one repeated last frame.
     public func run(windows: [Window], bins: UnsafeBufferPointer<UInt32>, base: Int,
                     u: UnsafeMutablePointer<Float>, logq: UnsafeMutablePointer<Float>, outBase: Int) throws {
         guard let first = windows.first else { return }
@@ -137,6 +168,37 @@ public final class VariationalDequantizer {
                     logq[(f - outBase) * channels + ch] = lq[item * t + j]
                 }
             }
+        }
+    }
+}
+
+/// Streaming: a block is one batch of windows (`batch(startingAt:frames:)`); its values are
+/// u placed into the bins with the top guard (`UniformDequantizer.place`), and log q is written
+/// per sample. The blocks are fixed by the file's core grid: `preferredFrames` is ignored, so
+/// the values do not depend on the caller's chunk size.
+extension VariationalDequantizer: Dequantizer {
+    public var producesLogQ: Bool { true }
+
+    public func block(startingAt start: Int, of layout: StreamLayout, preferredFrames: Int) -> DequantizationBlock {
+        let windows = batch(startingAt: start, frames: layout.frames)
+        return DequantizationBlock(frames: windows.first!.coreLo..<windows.last!.coreHi,
+                                   codeFrames: windows.first!.lo..<windows.last!.hi, layout: layout)
+    }
+
+    public func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
+                                                    into values: UnsafeMutableBufferPointer<Value>,
+                                                    logQ: UnsafeMutableBufferPointer<Float>?) throws {
+        precondition(block.layout.channels == channels && codes.count >= block.codeCount && values.count >= block.sampleCount)
+        let n = block.sampleCount
+        if scratch.count < 2 * n { scratch = [Float](repeating: 0, count: 2 * n) }
+        let k = model.binCount
+        let windows = batch(startingAt: block.frames.lowerBound, frames: block.layout.frames)
+        try scratch.withUnsafeMutableBufferPointer { s in
+            let u = s.baseAddress!
+            try run(windows: windows, bins: codes, base: block.codeFrames.lowerBound, u: u,
+                    logq: logQ?.baseAddress ?? u + n, outBase: block.frames.lowerBound)
+            Value.place(bins: codes.baseAddress! + block.coreOffset, u: u, offset: range.offset(binCount: k),
+                        scale: range.scale(binCount: k), into: UnsafeMutableBufferPointer(rebasing: values[0..<n]))
         }
     }
 }
