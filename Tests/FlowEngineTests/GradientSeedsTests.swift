@@ -7,7 +7,7 @@ import Testing
 /// from the seed. The weights of the log-densities stay those of the fixed tests: the float32
 /// rounding of a log-density (~1e-6 for |log q| ~ 10) enters every difference in proportion to them.
 enum GradientConfiguration: String, CaseIterable, Sendable {
-    case noiseFlow, noiseFlowContextLevels, noiseFlowCodeSteps, affineCoupling, actNorm, invConv1x1, waveformFlow, conv1d, pointwise
+    case noiseFlow, noiseFlowContextLevels, noiseFlowCodeSteps, affineCoupling, tanhAffine, actNorm, invConv1x1, waveformFlow, conv1d, pointwise
 
     /// The checks at the point(s) of `seed`, merged, and how many points (conv1d: one per shape of
     /// `OpsTests.convShapes`; pointwise: one per op).
@@ -36,6 +36,8 @@ enum GradientConfiguration: String, CaseIterable, Sendable {
             let shape = Shape(batch: 2, channels: 4, time: 8)
             return (try TransformTests.gradientResult(cp, shape: shape, x: randomArray(shape.count, seed: next()), fdStep: 1e-3,
                                                       weightSeed: next(), checkSeed: next()), 1)
+        case .tanhAffine:
+            return (TanhAffineTests.gradientResult(seed: next()), 1)
         case .actNorm:
             let shape = Shape(batch: 3, channels: 4, time: 10)
             let x = randomArray(shape.count, seed: next()).enumerated().map { 2 * $0.element + Float($0.offset % 3) }

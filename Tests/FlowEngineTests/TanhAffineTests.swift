@@ -42,15 +42,14 @@ import Testing
         for t in 0..<n { #expect(abs(back[t] - x[t]) <= 1e-5 * max(1, abs(x[t])), "inverse at \(t)") }
     }
 
-    /// L = Σ w·y + g·logDet over one row; x, the raw scale and the shift are all probed.
-    @Test(arguments: [UInt64(11), 12, 13])
-    func backwardMatchesFiniteDifferences(_ seed: UInt64) {
-        let n = 24
+    /// Gradient check of one row of `n` values at the point drawn from `seed`, for
+    /// L = Σ w·y + g·logDet: x, the raw scale and the shift are all probed (every entry).
+    static func gradientResult(seed: UInt64, n: Int = 24) -> GradientCheck.Result {
         let x = Box(randomArray(n, seed: seed, scale: 1.5)), raw = Box(randomArray(n, seed: seed &+ 100, scale: 1.5))
         let shift = Box(randomArray(n, seed: seed &+ 200))
         let w = randomArray(n, seed: seed &+ 300)
-        let g: Float = 0.7
-        let f = Self.forward(x: x.values, raw: raw.values, shift: shift.values)
+        let g = Float(randomArray(1, seed: seed &+ 400)[0])
+        let f = forward(x: x.values, raw: raw.values, shift: shift.values)
         var dx = [Float](repeating: 0, count: n), dRaw = dx, dShift = dx
         x.values.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
             f.logS.withUnsafeBufferPointer { lp in f.scale.withUnsafeBufferPointer { sp in
@@ -62,12 +61,17 @@ import Testing
         } }
         let probes = [GradientCheck.probe("x", x, analytic: dx), GradientCheck.probe("raw", raw, analytic: dRaw),
                       GradientCheck.probe("shift", shift, analytic: dShift)]
-        let r = GradientCheck(step: 1e-3, rtol: 1e-2, atol: 1e-3, maxPerProbe: n, seed: seed).run(probes) {
-            let out = Self.forward(x: x.values, raw: raw.values, shift: shift.values)
+        return GradientCheck(step: 1e-3, rtol: 1e-2, atol: 1e-3, maxPerProbe: n, seed: seed).run(probes) {
+            let out = forward(x: x.values, raw: raw.values, shift: shift.values)
             return dot(w, out.y) + Double(g) * Double(out.sum)
         }
+    }
+
+    @Test(arguments: [UInt64(11), 12, 13])
+    func backwardMatchesFiniteDifferences(_ seed: UInt64) {
+        let r = Self.gradientResult(seed: seed)
         r.expectClean(maxSkippedShare: 0)
-        #expect(r.checked == 3 * n && r.skipped == 0)
+        #expect(r.checked == 3 * 24 && r.skipped == 0)
     }
 
     /// A wrong derivative is caught: dropping the (1 − logS²) factor of ∂L/∂raw fails the check.
