@@ -68,6 +68,7 @@ public struct DequantSettings: Sendable, Equatable {
     func resolve(for source: DequantSource, target: Target, model: ModelFile?) throws -> ResolvedDequant {
         let encoding = source.info.encoding
         let wide = encoding.bits > 16
+        let defaultType: ValueType = wide ? .float64 : .float32
         let output: String?
         let format: ValueFormat
         switch target {
@@ -81,13 +82,13 @@ public struct DequantSettings: Sendable, Equatable {
             format = self.format ?? (wide ? .f64 : .f32)
             output = stem + "." + format.rawValue
         case .values:
-            format = (dtype ?? (wide ? .float64 : .float32)) == .float64 ? .f64 : .f32
+            format = (dtype ?? defaultType) == .float64 ? .f64 : .f32
             output = nil
         }
         if let forced = format.forcedType, let dtype, dtype != forced {
             throw AudioDQError.dtypeContradictsFormat(path: output ?? source.path, dtype: dtype, format: format)
         }
-        let type = format.forcedType ?? dtype ?? (wide ? .float64 : .float32)
+        let type = format.forcedType ?? dtype ?? defaultType
         if type == .float32 && wide {
             throw AudioDQError.float32CannotHold(path: source.path, encoding: encoding.displayName, output: output)
         }
