@@ -10,10 +10,9 @@ import DiscreteAudio
 /// - Float32 output, u variant "float32-24bit" (`Sidecar.uVariantFloat32`):
 ///   u_i = `CounterRNG.uniform24`(i) · 2⁻²⁴ (24 bits, two samples per draw), y = the float32
 ///   nearest to the exact image of lower_j + u_i·w_j (ties to even). Lattice and container cells
-///   compute it in float32 (`UniformDequantizer.placeFloatFast` on the coarse code, below);
-///   G.711 cells in float64, rounded once to float32. Both are that nearest float: lower_j + u·w_j
-///   needs at most 24 + 24 significant bits, exact in float64 and, for a power-of-two w_j, the
-///   float32 sum's only rounding.
+///   compute it in float32 (`UniformDequantizer.placeFloatFast` on the coarse code, below), where
+///   u·w_j is exact and the sum is the only rounding; G.711 cells in exact integer arithmetic,
+///   rounded once by the conversion to float32 (`FloatCell`).
 /// - Float64 output, u variant "float64-53bit" (`Sidecar.uVariantFloat64`):
 ///   u_i = `CounterRNG.uniform`(i) (53 bits), y = RN(RN(lower_j' + RN(u_i·w_j'))) in float64 with
 ///   lower_j', w_j' the images of lower_j and w_j (exact: the map's scale is a power of two). For a
@@ -33,9 +32,10 @@ import DiscreteAudio
 /// `UniformDequantizer` (Float and Double, tested on every 8- and 16-bit code), and an 8-bit
 /// recording in a 16-bit container gets the values the 8-bit file would.
 ///
-/// **G.711.** A table per cell (built once, 257 entries): lower_j', w_j', the image of upper_j
-/// (Double and Float). The inner loop is the bin → cell lookup (`CellLookup`), one multiply-add
-/// and the guard.
+/// **G.711.** A table per cell (built once, 257 entries: `FloatCell`, `DoubleCell`). The inner
+/// loop is the bin → cell lookup (`CellLookup`), the placement and the guard as a select. Float32:
+/// N = (lower + S/2 + offset)·2²⁴ + u24·w exactly in Int64, y = Float(N)·scale·2⁻²⁴ (one
+/// rounding: the nearest float32 stated above); Float64: lower' + u·w'.
 ///
 /// **Codes the quantizer cannot produce** (off the lattice, not a G.711 level at the container's
 /// scale, a bin ≥ K) have no cell. They are never written into some other cell: their values are
@@ -55,12 +55,10 @@ public struct CellDequantizer: Sendable {
     /// Lattice/container: the coarse code's offset (range offset / 2^k) and scale (range scale · 2^k).
     let coarseOffset: Int
     let coarseScale: Double
-    /// G.711 only, indexed by cell (the extra last entry, for `lookup.offCell`, is NaN):
-    /// image of lower_j, image of w_j, image of upper_j in Double and in Float.
-    let lowerY: [Double]
-    let widthY: [Double]
-    let upperY: [Double]
-    let upperF: [Float]
+    /// G.711 only (empty otherwise), indexed by cell: 257 entries, those from `cellCount` on
+    /// (`CellLookup.offCell` = 256 among them) place NaN.
+    let cellsF: [FloatCell]
+    let cellsD: [DoubleCell]
     /// `lookup.float32CarriesNoise`, computed once.
     public let float32CarriesNoise: Bool
 
@@ -76,14 +74,13 @@ public struct CellDequantizer: Sendable {
         coarseOffset = offset >> lookup.shift
         coarseScale = scale * Double(1 << lookup.shift)
         if lookup.usesTable {
-            let image = { (t: Int) in Double(t + s / 2 + offset) * scale }
             let cells = (0..<quantizer.cellCount).map { quantizer.cell($0) }
-            lowerY = cells.map { image($0.lower) } + [.nan]
-            widthY = cells.map { Double($0.upper - $0.lower) * scale } + [.nan]
-            upperY = cells.map { image($0.upper) } + [.nan]
-            upperF = upperY.map { Float($0) }
+            let base = { (t: Int) in t + s / 2 + offset }
+            let pad = CellLookup.offCell + 1 - cells.count
+            cellsF = cells.map { FloatCell(base: base($0.lower), width: $0.upper - $0.lower, scale: scale) } + Array(repeating: .off, count: pad)
+            cellsD = cells.map { DoubleCell(base: base($0.lower), width: $0.upper - $0.lower, scale: scale) } + Array(repeating: .off, count: pad)
         } else {
-            lowerY = []; widthY = []; upperY = []; upperF = []
+            cellsF = []; cellsD = []
         }
     }
 
@@ -94,7 +91,7 @@ public struct CellDequantizer: Sendable {
                            into out: UnsafeMutableBufferPointer<Float>) -> Int? {
         precondition(float32CarriesNoise, "Float32 output needs cells at least S/65536 wide")
         let off = Int32(coarseOffset), scale = Float(coarseScale)
-        return run(bins, firstIndex, out, upper: upperF, draw: rng.fillUniform24, position: { Double($0) * 0x1p-24 }) {
+        return run(bins, firstIndex, out, cells: cellsF, draw: rng.fillUniform24) {
             UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: $0), u24: $1, offset: off, scale: scale)
         }
     }
@@ -103,82 +100,61 @@ public struct CellDequantizer: Sendable {
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Double>) -> Int? {
         let off = coarseOffset, scale = coarseScale
-        return run(bins, firstIndex, out, upper: upperY, draw: rng.fillUniform, position: { $0 }) {
+        return run(bins, firstIndex, out, cells: cellsD, draw: rng.fillUniform) {
             UniformDequantizer.place(bin: Int($0), u: $1, offset: off, scale: scale, as: Double.self)
         }
     }
 
     /// The loop behind both outputs, in blocks of 2048 samples: `draw` the block's noise U
     /// (24-bit integers or Doubles), then place each code. Lattice/container: `coarse`(bin >> k, u)
-    /// (the uniform placement of the coarse code). G.711: the cell's images from the tables and
-    /// `place` with u = `position`(U). Off-quantizer flags are ORed in the loop; when any is set,
-    /// `markOffQuantizer` finishes.
+    /// (the uniform placement of the coarse code). G.711: the cell's `CellPlacement` at U.
+    /// Off-quantizer flags are ORed in the loop; when any is set, `markOffQuantizer` finishes.
     @inline(__always)
-    private func run<T: BinaryFloatingPoint, U>(_ bins: UnsafeBufferPointer<UInt32>, _ firstIndex: Int,
-                                                _ out: UnsafeMutableBufferPointer<T>, upper: [T],
-                                                draw: (UInt64, UnsafeMutableBufferPointer<U>) -> Void,
-                                                position: (U) -> Double, coarse: (UInt32, U) -> T) -> Int? {
+    private func run<T: BinaryFloatingPoint, U, C: CellPlacement>(
+        _ bins: UnsafeBufferPointer<UInt32>, _ firstIndex: Int, _ out: UnsafeMutableBufferPointer<T>, cells: [C],
+        draw: (UInt64, UnsafeMutableBufferPointer<U>) -> Void, coarse: (UInt32, U) -> T
+    ) -> Int? where C.Noise == U, C.Value == T {
         precondition(out.count >= bins.count)
         guard let src = bins.baseAddress, let dst = out.baseAddress else { return nil }
         let n = bins.count, first = UInt64(firstIndex)
-        let mask = lookup.checkMask, sh = UInt32(lookup.shift)
-        var bad: UInt32 = 0
-        withUnsafeTemporaryAllocation(of: U.self, capacity: 2048) { buffer in
-            let ub = buffer.baseAddress!
-            var i = 0
-            while i < n {
-                let m = min(2048, n - i)
-                draw(first &+ UInt64(i), UnsafeMutableBufferPointer(start: ub, count: m))
-                let s = src + i, o = dst + i
-                if lookup.usesTable {
-                    bad |= upper.withUnsafeBufferPointer { placeTable(s, m, o, upper: $0.baseAddress!) { position(ub[$0]) } }
-                } else {
-                    var b: UInt32 = 0
-                    for j in 0..<m {
-                        let x = s[j]
-                        b |= x & mask
-                        o[j] = coarse(x >> sh, ub[j])
+        let mask = lookup.checkMask, sh = UInt32(lookup.shift), binMask = UInt32(quantizer.encoding.binCount - 1)
+        let offCell = CellLookup.offCell, table = lookup.usesTable
+        var bad = 0
+        lookup.cellOfKey.withUnsafeBufferPointer { keys in
+            cells.withUnsafeBufferPointer { cells in
+                withUnsafeTemporaryAllocation(of: U.self, capacity: 2048) { buffer in
+                    let ub = buffer.baseAddress!
+                    var i = 0
+                    while i < n {
+                        let m = min(2048, n - i)
+                        draw(first &+ UInt64(i), UnsafeMutableBufferPointer(start: ub, count: m))
+                        let s = src + i, o = dst + i
+                        // OR of the bins (a bit of checkMask set: a code off the lattice or
+                        // above the container) and of the G.711 cells (bit 8: offCell = 256).
+                        var bins: UInt32 = 0, cellBits = 0
+                        if table {
+                            let k = keys.baseAddress!, c = cells.baseAddress!
+                            for j in 0..<m {
+                                let x = s[j]
+                                let cell = Int(k[Int((x & binMask) &>> sh)])
+                                bins |= x
+                                cellBits |= cell
+                                o[j] = c[cell].place(ub[j])
+                            }
+                        } else {
+                            for j in 0..<m {
+                                let x = s[j]
+                                bins |= x
+                                o[j] = coarse(x &>> sh, ub[j])
+                            }
+                        }
+                        if bins & mask != 0 || cellBits & offCell != 0 { bad = 1 }
+                        i += m
                     }
-                    bad |= b
                 }
-                i += m
             }
         }
         return bad == 0 ? nil : markOffQuantizer(src, n, dst, firstIndex)
-    }
-
-    /// One placement into a cell given by its images: y = RN_T(lower' + u·w') computed in Double,
-    /// and the largest T below `upper` (the image of upper_j in T) when that rounding reached it.
-    /// u ∈ [0, 1] (u = 1 is guarded too). NaN images (the off-quantizer entry) give NaN.
-    @inlinable @inline(__always)
-    public static func place<T: BinaryFloatingPoint>(lower: Double, width: Double, upper: T, u: Double) -> T {
-        let y = T(lower + u * width)
-        return y >= upper ? upper.nextDown : y
-    }
-
-    /// The G.711 loop over m samples: cell c of each bin from the lookup, then `place` with c's
-    /// images and u(j). Returns the OR of the off-quantizer flags (nonzero when some code has no
-    /// cell; its y is NaN from the tables).
-    @inline(__always)
-    private func placeTable<T: BinaryFloatingPoint>(_ s: UnsafePointer<UInt32>, _ m: Int, _ o: UnsafeMutablePointer<T>,
-                                                    upper: UnsafePointer<T>, u: (Int) -> Double) -> UInt32 {
-        let mask = lookup.checkMask, sh = UInt32(lookup.shift), binMask = UInt32(quantizer.encoding.binCount - 1)
-        let off = lookup.offCell
-        var bad: UInt32 = 0
-        lookup.cellOfKey.withUnsafeBufferPointer { table in
-            lowerY.withUnsafeBufferPointer { lo in
-                widthY.withUnsafeBufferPointer { w in
-                    let t = table.baseAddress!, l = lo.baseAddress!, wd = w.baseAddress!
-                    for j in 0..<m {
-                        let x = s[j]
-                        let c = Int(t[Int((x & binMask) >> sh)])
-                        bad |= (x & mask) | (c == off ? 1 : 0)
-                        o[j] = CellDequantizer.place(lower: l[c], width: wd[c], upper: upper[c], u: u(j))
-                    }
-                }
-            }
-        }
-        return bad
     }
 
     /// Slow path after a block held a code off the quantizer: NaN for each such code; the index
@@ -191,5 +167,70 @@ public struct CellDequantizer: Sendable {
             if firstBad == nil { firstBad = firstIndex + i }
         }
         return firstBad
+    }
+}
+
+/// A cell of the table path of `CellDequantizer`: places noise U into the cell, in the output
+/// type, with the top guard. The entry for codes without a cell (`off`) places NaN.
+protocol CellPlacement: Sendable {
+    associatedtype Noise
+    associatedtype Value: BinaryFloatingPoint
+    func place(_ u: Noise) -> Value
+}
+
+/// A cell for float32 output, with u = u24·2⁻²⁴: N = base·2²⁴ + u24·w exactly in Int64
+/// (base = lower + S/2 + offset, |N| < 2⁴⁹), y = Float(N)·(scale·2⁻²⁴). The conversion is the
+/// only rounding (the product by a power of two is exact), so y is the float32 nearest to the exact
+/// image of lower + u·w, as the float32 arithmetic of the lattice path gives for power-of-two
+/// widths. Guard: y below the image of upper, else the largest float32 below it.
+struct FloatCell: CellPlacement {
+    let base24: Int64
+    let width: Int64
+    let factor: Float
+    let upper: Float
+    let below: Float
+
+    init(base: Int, width: Int, scale: Double) {
+        base24 = Int64(base) << 24
+        self.width = Int64(width)
+        factor = Float(scale * 0x1p-24)
+        upper = Float(Double(base + width) * scale)
+        below = upper.nextDown
+    }
+
+    private init(nan: Void) { base24 = 0; width = 0; factor = 0; upper = .nan; below = .nan }
+    static let off = FloatCell(nan: ())
+
+    /// u24 ∈ [0, 2²⁴] (2²⁴, i.e. u = 1, is guarded too).
+    @inline(__always)
+    func place(_ u24: UInt32) -> Float {
+        let y = Float(base24 &+ Int64(u24) &* width) * factor
+        return y < upper ? y : below
+    }
+}
+
+/// A cell for float64 output: y = RN(lower' + RN(u·w')) with lower' = base·scale and
+/// w' = w·scale (exact), guarded below upper' = (base + w)·scale.
+struct DoubleCell: CellPlacement {
+    let lower: Double
+    let width: Double
+    let upper: Double
+    let below: Double
+
+    init(base: Int, width: Int, scale: Double) {
+        lower = Double(base) * scale
+        self.width = Double(width) * scale
+        upper = Double(base + width) * scale
+        below = upper.nextDown
+    }
+
+    private init(nan: Void) { lower = .nan; width = .nan; upper = .nan; below = .nan }
+    static let off = DoubleCell(nan: ())
+
+    /// u ∈ [0, 1] (u = 1 is guarded too).
+    @inline(__always)
+    func place(_ u: Double) -> Double {
+        let y = lower + u * width
+        return y < upper ? y : below
     }
 }

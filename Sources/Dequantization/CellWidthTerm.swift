@@ -55,7 +55,7 @@ public struct CellWidthTerm: Sendable {
             for b in bins { bad |= b & mask }
             return bad == 0 ? Double(bins.count) * logVolume[0] : nil
         }
-        var count = [Int](repeating: 0, count: quantizer.cellCount + 1)
+        var count = [Int](repeating: 0, count: CellLookup.offCell + 1)
         let mask = lookup.checkMask, binMask = UInt32(quantizer.encoding.binCount - 1)
         let sh = UInt32(lookup.shift)
         var bad: UInt32 = 0
@@ -67,7 +67,7 @@ public struct CellWidthTerm: Sendable {
                 }
             }
         }
-        guard bad == 0, count[lookup.offCell] == 0 else { return nil }
+        guard bad == 0, count[CellLookup.offCell] == 0 else { return nil }
         var w = 0.0
         for j in 0..<quantizer.cellCount where count[j] > 0 { w += Double(count[j]) * logVolume[j] }
         return w

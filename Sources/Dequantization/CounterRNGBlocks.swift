@@ -14,13 +14,14 @@ extension CounterRNG {
             j = 1
         }
         var state = key &+ (((first &+ UInt64(j)) &>> 1) &+ 1) &* CounterRNG.increment
-        while j + 1 < n {
+        let pairs = (n - j) / 2, p = o + j
+        for k in 0..<pairs {
             let h = CounterRNG.output(state: state)
             state &+= CounterRNG.increment
-            o[j] = UInt32(truncatingIfNeeded: h) &>> 8
-            o[j + 1] = UInt32(truncatingIfNeeded: h &>> 40)
-            j += 2
+            p[2 &* k] = UInt32(truncatingIfNeeded: h) &>> 8
+            p[2 &* k &+ 1] = UInt32(truncatingIfNeeded: h &>> 40)
         }
+        j += 2 * pairs
         if j < n { o[j] = uniform24(first &+ UInt64(j)) }
     }
 

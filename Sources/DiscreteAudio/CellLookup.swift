@@ -8,7 +8,7 @@
 ///     cell = cellOfKey[key]       G.711 (s = log2 m: 0 in the law's bytes and in 16-bit, 8 in 24-bit)
 ///
 /// A bin is on the quantizer iff `bin & checkMask == 0` (checkMask = ¬(K − 1) | (2^s − 1): no bit
-/// above the container, none below the step) and, for G.711, `cellOfKey[key] != offCell`.
+/// above the container, none below the step) and, for G.711, `cellOfKey[key] != offCell` (256).
 /// Then `cell(ofBin:)` equals `Quantizer.cell(ofBin:)` (the tests check every 8- and 16-bit bin).
 /// Codes off the quantizer: off the lattice, or not a G.711 level at the container's scale.
 public struct CellLookup: Sendable {
@@ -21,9 +21,10 @@ public struct CellLookup: Sendable {
     /// 65536 in 16/24-bit PCM), `offCell` for keys that are no code of the quantizer.
     public let cellOfKey: [UInt16]
 
-    /// The cell index that marks "no cell": `quantizer.cellCount` (one past the last cell), so a
-    /// table with one extra entry can be indexed by every value of `cellOfKey`.
-    public var offCell: Int { quantizer.cellCount }
+    /// The cell index that marks "no cell": 256, one past the last G.711 cell (μ-law in PCM has
+    /// 255 cells, A-law and the law's bytes 256), so a per-cell table of 257 entries can be indexed
+    /// by every value of `cellOfKey`, and an OR over looked-up cells has bit 8 set iff one was off.
+    public static let offCell = 256
 
     public init(_ quantizer: Quantizer) {
         self.quantizer = quantizer
@@ -37,7 +38,7 @@ public struct CellLookup: Sendable {
             cellOfKey = []
         case .g711Linear:
             let s = quantizer.g711Multiplier.trailingZeroBitCount
-            let off = UInt16(quantizer.cellCount)
+            let off = UInt16(CellLookup.offCell)
             shift = s
             cellOfKey = (0..<(k >> s)).map { key in quantizer.cell(ofBin: key << s).map { UInt16($0) } ?? off }
         }
@@ -54,7 +55,7 @@ public struct CellLookup: Sendable {
         let key = Int(bin >> UInt32(shift))
         if !usesTable { return key }
         let c = Int(cellOfKey[key])
-        return c == offCell ? nil : c
+        return c == CellLookup.offCell ? nil : c
     }
 
     /// Index (into `bins`) of the first code the quantizer cannot produce, nil when there is none:

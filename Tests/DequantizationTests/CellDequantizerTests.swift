@@ -110,7 +110,7 @@ private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
     }
 
     /// The G.711 placement's guard: u = 1 and u just below 1 stay inside every cell, in Float and
-    /// Double, both ranges; the off-quantizer table entry gives NaN.
+    /// Double, both ranges; the entry for codes without a cell gives NaN.
     @Test(arguments: [try! Quantizer.g711Linear(.ulaw, container: .ulaw), try! .g711Linear(.ulaw, container: .pcm24),
                       try! .g711Linear(.alaw, container: .pcm16)])
     func placementGuardKeepsEveryCell(_ q: Quantizer) {
@@ -118,19 +118,18 @@ private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
         for range in DequantRange.allCases {
             let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
             for j in 0..<q.cellCount {
-                for u in [1.0, 1.0.nextDown, 1 - 0x1p-24, 0] {
-                    let f: Float = CellDequantizer.place(lower: d.lowerY[j], width: d.widthY[j], upper: d.upperF[j], u: u)
-                    let x: Double = CellDequantizer.place(lower: d.lowerY[j], width: d.widthY[j], upper: d.upperY[j], u: u)
+                for (u, u24) in [(1.0, UInt32(1 << 24)), (1.0.nextDown, 0xFF_FFFF), (1 - 0x1p-24, 0xFF_FFFF), (0, 0)] {
+                    let f = d.cellsF[j].place(u24), x = d.cellsD[j].place(u)
                     if q.cell(ofY: Double(f), range: range) != j || q.cell(ofY: x, range: range) != j { escaped += 1 }
-                    if x == d.upperY[j].nextDown { guarded += 1 }
+                    if x == d.cellsD[j].upper.nextDown { guarded += 1 }
+                    if f == d.cellsF[j].upper.nextDown { guarded += 1 }
                 }
             }
-            let off = d.lookup.offCell
-            let nan: Float = CellDequantizer.place(lower: d.lowerY[off], width: d.widthY[off], upper: d.upperF[off], u: 0.5)
-            #expect(nan.isNaN)
+            let off = CellLookup.offCell
+            #expect(d.cellsF[off].place(1 << 23).isNaN && d.cellsD[off].place(0.5).isNaN)
         }
         #expect(escaped == 0)
-        #expect(guarded >= 2 * q.cellCount)   // u = 1 always needs the guard
+        #expect(guarded >= 4 * q.cellCount)   // u = 1 always needs the guard: both types, both ranges
     }
 
     /// Codes without a cell are never placed into another cell: their values are NaN and the first
