@@ -145,9 +145,9 @@ enum DequantizingStream {
                             sampleRate: info.sampleRate)
         } : nil
         var total = 0.0
-        func write<Value: DequantizedValue>(_ o: Output<Value>) throws {
-            try writer.write(values: o.values)
-            if let logQ = o.logQ {
+        func write<Value: DequantizedValue>(_ output: Output<Value>) throws {
+            try writer.write(values: output.values)
+            if let logQ = output.logQ {
                 for v in logQ { total += Double(v) }
                 try logQWriter?.write(logQ)
             }

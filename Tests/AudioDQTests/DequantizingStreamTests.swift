@@ -10,19 +10,20 @@ import Testing
     static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Golden/variational-u8.dqm").path
 
-    /// Values (and log q) of one pass of the loop over `path`, and the blocks in the order the
-    /// sink saw them.
+    /// Values (and log q) of one pass of the loop over `path`, the blocks in the order the sink
+    /// saw them, and the codes it was handed with them.
     static func stream<Value: DequantizedValue>(_ path: String, raw: RawFormat? = nil, _ dequantizer: some Dequantizer, as: Value.Type,
-                                                chunk: Int) throws -> (values: [Value], logQ: [Float], blocks: [Range<Int>]) {
+                                                chunk: Int) throws -> (values: [Value], logQ: [Float], blocks: [Range<Int>], codes: [UInt32]) {
         let reader = try SoundFileReader(path: path, raw: raw)
-        var values: [Value] = [], logQ: [Float] = [], blocks: [Range<Int>] = []
-        try DequantizingStream.run(reader, dequantizer: dequantizer, as: Value.self, preferredFrames: chunk) { o in
-            #expect(o.codes.count == o.block.sampleCount && o.values.count == o.block.sampleCount)
-            values.append(contentsOf: o.values)
-            if let lq = o.logQ { logQ.append(contentsOf: lq) }
-            blocks.append(o.block.frames)
+        var values: [Value] = [], logQ: [Float] = [], blocks: [Range<Int>] = [], codes: [UInt32] = []
+        try DequantizingStream.run(reader, dequantizer: dequantizer, as: Value.self, preferredFrames: chunk) { output in
+            #expect(output.codes.count == output.block.sampleCount && output.values.count == output.block.sampleCount)
+            values.append(contentsOf: output.values)
+            if let lq = output.logQ { logQ.append(contentsOf: lq) }
+            blocks.append(output.block.frames)
+            codes.append(contentsOf: output.codes)
         }
-        return (values, logQ, blocks)
+        return (values, logQ, blocks, codes)
     }
 
     static func uniform(_ signal: DiscreteSignal, range: DequantRange, threads: Int) -> UniformDequantizer {
@@ -49,7 +50,7 @@ import Testing
                     let d = Self.uniform(signal, range: range, threads: threads)
                     let a = try Self.stream(fixture(name), d, as: Float.self, chunk: chunk)
                     #expect(a.values == f32, "\(name) \(range) chunk \(chunk) threads \(threads)")
-                    #expect(a.logQ.isEmpty)
+                    #expect(a.logQ.isEmpty && a.codes == signal.bins, "the sink sees each block's own codes")
                     #expect(a.blocks.count == (frames + chunk - 1) / chunk && a.blocks.allSatisfy { $0.count == min(chunk, frames - $0.lowerBound) })
                     let b = try Self.stream(fixture(name), d, as: Double.self, chunk: chunk)
                     #expect(b.values == f64, "\(name) \(range) chunk \(chunk) threads \(threads) float64")
@@ -94,7 +95,7 @@ import Testing
                 let got = try Self.stream(path, raw: raw, d, as: Float.self, chunk: chunk)
                 #expect(got.values == expected, "chunk \(chunk) threads \(threads)")
                 #expect(got.logQ == lq, "chunk \(chunk) threads \(threads)")
-                #expect(got.blocks == blocks)
+                #expect(got.blocks == blocks && got.codes == signal.bins)
             }
         }
         #expect(zip(expected, signal.bins).allSatisfy { DequantRange.symmetric.bin(of: Double($0), binCount: 256) == Int($1) })
