@@ -28,8 +28,8 @@ public struct AudioInfo: Codable, Sendable {
     public var quantizer: QuantizerInfo
 
     public static func compute(path: String, raw: RawFormat? = nil, chunkFrames: Int = 65536) throws -> AudioInfo {
-        let reader: SoundFileReader
-        do { reader = try SoundFileReader(path: path, raw: raw) } catch { throw AudioDQError.soundFile(error) }
+        let reader: CodeReader
+        do { reader = try CodeReader(path: path, raw: raw) } catch { throw AudioDQError.soundFile(error) }
         let info = reader.info
         let k = info.binCount
         var seen = [UInt64](repeating: 0, count: (k + 63) / 64)

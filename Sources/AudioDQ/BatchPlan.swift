@@ -153,7 +153,7 @@ public struct BatchPlan: Sendable {
     /// nil when audiodq reads `path` exactly (by content, whatever its name), else why not.
     static func readableReason(_ path: String) -> String? {
         do {
-            _ = try SoundFileReader.probe(path: path)
+            _ = try CodeReader.probe(path: path)
             return nil
         } catch {
             return "\(error)"

@@ -55,8 +55,8 @@ public enum Converter {
     }
 
     /// Opens a source for conversion.
-    static func open(_ path: String, raw: RawFormat?) throws -> SoundFileReader {
-        do { return try SoundFileReader(path: path, raw: raw) } catch { throw AudioDQError.soundFile(error) }
+    static func open(_ path: String, raw: RawFormat?) throws -> CodeReader {
+        do { return try CodeReader(path: path, raw: raw) } catch { throw AudioDQError.soundFile(error) }
     }
 
     /// The outputs of one conversion, already claimed: the values, their sidecar (none for a
@@ -77,7 +77,7 @@ public enum Converter {
     /// name lets the source be hashed on another thread while converting. `recording`: the
     /// sidecar's `source.path`. `flush`: fsync the outputs before reporting them written (batch
     /// conversion flushes once for the whole run instead). The sidecar goes into place last.
-    static func convert(_ reader: SoundFileReader, since state: FileState?, _ resolved: ResolvedDequant, model modelFile: ModelFile?,
+    static func convert(_ reader: CodeReader, since state: FileState?, _ resolved: ResolvedDequant, model modelFile: ModelFile?,
                         into outputs: Outputs, recording sourcePath: String, threads: Int, chunkFrames: Int,
                         hashOutput: Bool, flush: Bool) throws -> Sidecar {
         let info = reader.info

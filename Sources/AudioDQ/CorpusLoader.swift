@@ -25,7 +25,7 @@ public enum CorpusLoader {
         var skipped = 0
         for f in files {
             let signal: DiscreteSignal
-            do { signal = try SoundFileReader(path: f, raw: raw).readAll() } catch {
+            do { signal = try CodeReader(path: f, raw: raw).readAll() } catch {
                 diagnostics(Diagnostic(error, severity: .warning(action: "skipping")))
                 skipped += 1
                 continue

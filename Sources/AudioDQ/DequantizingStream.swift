@@ -3,7 +3,7 @@ import Synchronization
 import SoundFileIO
 import Dequantization
 
-/// The one streaming loop of audiodq: codes read from a `SoundFileReader`, dequantized block by
+/// The one streaming loop of audiodq: codes read from a `CodeReader`, dequantized block by
 /// block by any `Dequantizer` (uniform or variational), handed to a sink (`convert` writes them,
 /// `report` analyses them).
 ///
@@ -30,7 +30,7 @@ enum DequantizingStream {
     /// Runs the stream of `reader` through `dequantizer` into `sink`. `preferredFrames` (> 0):
     /// the block size for dequantizers without their own grid (uniform), clipped to the file.
     static func run<D: Dequantizer, Value: DequantizedValue>(
-        _ reader: SoundFileReader, dequantizer: D, as: Value.Type, preferredFrames: Int,
+        _ reader: CodeReader, dequantizer: D, as: Value.Type, preferredFrames: Int,
         sink: (Output<Value>) throws -> Void
     ) throws {
         let layout = StreamLayout(frames: Int(reader.info.frames), channels: reader.info.channels)
@@ -92,7 +92,7 @@ enum DequantizingStream {
     /// block's codes (`held`, in `previous`) are copied, the rest read. The reader stands at
     /// `held.upperBound` (0 before the first block).
     private static func assemble<Value>(_ block: DequantizationBlock, into slot: Slot<Value>, previous: Slot<Value>?,
-                                        held: Range<Int>, reader: SoundFileReader) throws {
+                                        held: Range<Int>, reader: CodeReader) throws {
         let ch = block.layout.channels
         let lo = block.codeFrames.lowerBound
         precondition(lo >= held.lowerBound && lo <= held.upperBound, "blocks must read their codes in order")
@@ -137,7 +137,7 @@ enum DequantizingStream {
     /// `convert`'s sink: the values to `writer`, log q (when the dequantizer produces it) to a
     /// float32 `.f32` file at `logQOutput`. Returns Σ log q in nats (summed in Double, in sample
     /// order) for learned noise, nil for uniform.
-    static func convert(_ reader: SoundFileReader, dequantizer: some Dequantizer, type: ValueType, chunkFrames: Int,
+    static func convert(_ reader: CodeReader, dequantizer: some Dequantizer, type: ValueType, chunkFrames: Int,
                         writer: ValueWriter, logQOutput: AtomicOutput?) throws -> Double? {
         let info = reader.info
         let logQWriter = try dequantizer.producesLogQ ? logQOutput.map {

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// SHA-256 of a file, read in 1 MiB pieces (never mapped: a mapped page truncated away by another
-/// process would raise SIGBUS), either by path or from the descriptor a `SoundFileReader` reads
+/// process would raise SIGBUS), either by path or from the descriptor a `CodeReader` reads
 /// its samples from, so the digest is of the file that was converted; optionally on a background
 /// thread while the caller does other work.
 final class FileHasher: @unchecked Sendable {
@@ -14,7 +14,7 @@ final class FileHasher: @unchecked Sendable {
     private var result: Result<String, AudioDQError> = .failure(.invalidArgument("not started"))
 
     /// Starts hashing `reader`'s file on another thread (`pread` only: the reader stays usable).
-    init(reader: SoundFileReader) {
+    init(reader: CodeReader) {
         group.enter()
         let box = UncheckedBox(reader)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
@@ -64,7 +64,7 @@ final class FileHasher: @unchecked Sendable {
     /// Throws `sourceChanged(path)` when the state of `reader`'s file (size, times, inode) is no
     /// longer `state`, taken before the hash: called after the last read, it makes a digest
     /// vouch for exactly the bytes read.
-    static func checkUnchanged(_ reader: SoundFileReader, since state: FileState?, path: String) throws {
+    static func checkUnchanged(_ reader: CodeReader, since state: FileState?, path: String) throws {
         if reader.fileState != state { throw AudioDQError.sourceChanged(path: path) }
     }
 
@@ -77,7 +77,7 @@ final class FileHasher: @unchecked Sendable {
     }
 
     /// SHA-256 of the file `reader` reads its samples from (the same descriptor).
-    static func hash(reader: SoundFileReader) throws -> String {
+    static func hash(reader: CodeReader) throws -> String {
         do {
             return try hash { (buf, offset) throws(SoundFileError) in try reader.readFileBytes(at: offset, into: buf) }
         } catch let e as SoundFileError { throw AudioDQError.soundFile(e) }

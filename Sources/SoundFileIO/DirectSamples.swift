@@ -11,7 +11,7 @@ import Darwin
 /// stored code is turned into its bin from there.
 ///
 /// Used for 16-bit PCM (either byte order, as `SFC_RAW_DATA_NEEDS_ENDSWAP` says) and for 8-bit
-/// and G.711 codes stored as bytes. `SoundFileReader` enables it only after checking, on samples
+/// and G.711 codes stored as bytes. `CodeReader` enables it only after checking, on samples
 /// at the start, middle and end, that it yields exactly what libsndfile's own read does, and only
 /// when the file holds every declared frame (a short file goes through libsndfile, which reports
 /// the truncation). Memory: one window, whatever the file's length.

@@ -49,7 +49,7 @@ public final class FloatSoundFile {
         let sub = Int(info.format & Int32(SF_FORMAT_SUBMASK))
         guard sub == Int(SF_FORMAT_FLOAT) || sub == Int(SF_FORMAT_DOUBLE) else {
             opened.close()
-            throw .unsupportedEncoding(path: path, subtype: "\(SoundFileReader.subtypeName(Int32(sub))) (expected a float WAV)")
+            throw .unsupportedEncoding(path: path, subtype: "\(CodeReader.subtypeName(Int32(sub))) (expected a float WAV)")
         }
         handle = opened.handle
         fd = opened.fd

@@ -47,13 +47,13 @@ case "sha256":
     }
     print("{\"bench\":\"sha256\",\"bytes\":\(n),\"best_s\":\(best),\"bytes_per_s\":\(Double(n) / best),\"digest\":\"\(digest.prefix(16))\"}")
 case "read":
-    // Reading a file as bins (SoundFileReader), one thread: dqbench read FILE
+    // Reading a file as bins (CodeReader), one thread: dqbench read FILE
     let path = args[2]
     var best = Double.infinity
     var total = 0
     for _ in 0..<5 {
         let t0 = now()
-        let r = try! SoundFileReader(path: path)
+        let r = try! CodeReader(path: path)
         var buf = [UInt32](repeating: 0, count: 65536 * r.info.channels)
         total = 0
         while true {

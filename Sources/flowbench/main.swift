@@ -46,8 +46,8 @@ func cpuNow() -> Double {
 struct Result { var median: Double; var best: Double; var fwd: Double; var bwd: Double; var opt: Double; var bits: Double; var cpu: Double }
 
 /// One round: fresh models, 5 warm-up steps, `steps` timed steps.
-func round(_ o: Options, blasThreads: Int, workers: Int) throws -> Result {
-    let batch = o.batch, length = o.length, steps = o.steps, variational = o.variational
+func round(_ options: Options, blasThreads: Int, workers: Int) throws -> Result {
+    let batch = options.batch, length = options.length, steps = options.steps, variational = options.variational
     try! BLAS.ensureLoaded()
     BLAS.setThreads(blasThreads)
     let K: Float = 256

@@ -32,6 +32,6 @@ import Testing
         let restore = try CLI.run(["restore", y, back])
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(try readBins(back).bins == source.bins)
-        #expect(try SoundFileReader.probe(path: back).container == c)
+        #expect(try CodeReader.probe(path: back).container == c)
     }
 }

@@ -14,7 +14,7 @@ import Testing
     /// saw them, and the codes it was handed with them.
     static func stream<Value: DequantizedValue>(_ path: String, raw: RawFormat? = nil, _ dequantizer: some Dequantizer, as: Value.Type,
                                                 chunk: Int) throws -> (values: [Value], logQ: [Float], blocks: [Range<Int>], codes: [UInt32]) {
-        let reader = try SoundFileReader(path: path, raw: raw)
+        let reader = try CodeReader(path: path, raw: raw)
         var values: [Value] = [], logQ: [Float] = [], blocks: [Range<Int>] = [], codes: [UInt32] = []
         try DequantizingStream.run(reader, dequantizer: dequantizer, as: Value.self, preferredFrames: chunk) { output in
             #expect(output.codes.count == output.block.sampleCount && output.values.count == output.block.sampleCount)
@@ -170,7 +170,7 @@ import Testing
     @Test func aFailingSinkStopsTheStream() throws {
         struct Stop: Error {}
         let signal = try readBins(fixture("stereo.wav"))
-        let reader = try SoundFileReader(path: fixture("stereo.wav"))
+        let reader = try CodeReader(path: fixture("stereo.wav"))
         var calls = 0
         #expect(throws: Stop.self) {
             try DequantizingStream.run(reader, dequantizer: Self.uniform(signal, range: .unit, threads: 1), as: Float.self,

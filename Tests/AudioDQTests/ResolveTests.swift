@@ -8,7 +8,7 @@ import Testing
                  _ change: (inout DequantSettings) -> Void = { _ in }) throws -> ResolvedDequant {
         var settings = DequantSettings()
         change(&settings)
-        let info = try SoundFileReader(path: fixture(fixtureName)).info
+        let info = try CodeReader(path: fixture(fixtureName)).info
         return try settings.resolve(for: DequantSource(path: fixtureName, info: info, raw: nil, sha256: "abc"),
                                     target: target, model: nil)
     }

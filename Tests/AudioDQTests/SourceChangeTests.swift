@@ -66,7 +66,7 @@ import Testing
         let dir = try TempDir()
         let input = dir.file("in.wav")
         try FileManager.default.copyItem(atPath: fixture("speech.wav"), toPath: input)
-        let reader = try SoundFileReader(path: input)
+        let reader = try CodeReader(path: input)
         try FileManager.default.removeItem(atPath: input)
         try FileManager.default.copyItem(atPath: fixture("stereo.wav"), toPath: input)
         #expect(try FileHasher.hash(reader: reader) == FileHasher.hash(path: fixture("speech.wav")))

@@ -82,7 +82,7 @@ struct CLI {
 }
 
 func readBins(_ path: String, raw: RawFormat? = nil) throws -> DiscreteSignal {
-    try SoundFileReader(path: path, raw: raw).readAll()
+    try CodeReader(path: path, raw: raw).readAll()
 }
 
 func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

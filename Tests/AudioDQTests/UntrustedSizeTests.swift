@@ -23,10 +23,10 @@ import Testing
         let dir = try TempDir()
         let huge = dir.file("huge.flac")
         try Self.flac(declaring: (1 << 36) - 1, at: huge)
-        let info = try SoundFileReader.probe(path: huge)
+        let info = try CodeReader.probe(path: huge)
         #expect(info.frames == (1 << 36) - 1)
-        #expect(throws: SoundFileError.self) { try SoundFileReader(path: huge).readAll() }
-        #expect(throws: SoundFileError.self) { try SoundFileReader.decodedShorts(path: huge) }
+        #expect(throws: SoundFileError.self) { try CodeReader(path: huge).readAll() }
+        #expect(throws: SoundFileError.self) { try CodeReader.decodedShorts(path: huge) }
         let log = DiagnosticLog()
         let (corpus, skipped) = try CorpusLoader.load([huge, fixture("speech-s16.wav")], diagnostics: log.sink)
         #expect(skipped == 1 && corpus.sequences.count == 1)

@@ -21,7 +21,7 @@ import DiscreteAudio
     func speechBytes() throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture("speech.wav")))) }
 
     func open(_ p: String) -> SoundFileError? {
-        do { _ = try SoundFileReader(path: p).readAll(); return nil } catch { return error }
+        do { _ = try CodeReader(path: p).readAll(); return nil } catch { return error }
     }
 
     @Test func missingDirectoryEmpty() throws {
@@ -38,13 +38,13 @@ import DiscreteAudio
         let p = try file("odd.ulaw", bytes)
         let stereo = RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 2)
         #expect(throws: SoundFileError.partialFrame(path: p, bytes: 6613, frameBytes: 2)) {
-            try SoundFileReader(path: p, raw: stereo)
+            try CodeReader(path: p, raw: stereo)
         }
         #expect(SoundFileError.partialFrame(path: p, bytes: 6613, frameBytes: 2).description.contains("6613 bytes"))
         // stereo 16-bit: 4,099 bytes leave 3 bytes of a 4-byte frame
         let q = try file("odd.raw", Array(bytes[0..<4099]))
         #expect(throws: SoundFileError.partialFrame(path: q, bytes: 4099, frameBytes: 4)) {
-            try SoundFileReader(path: q, raw: RawFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
+            try CodeReader(path: q, raw: RawFormat(encoding: .pcm16, sampleRate: 8000, channels: 2))
         }
         // counts of one are singular
         #expect(SoundFileError.partialFrame(path: "odd.ulaw", bytes: 3, frameBytes: 2).description
@@ -54,7 +54,7 @@ import DiscreteAudio
         #expect(SoundFileError.partialFrame(path: "odd.raw", bytes: 4099, frameBytes: 4).description
                 == "odd.raw: 4099 bytes are not whole frames of 4 bytes (1024 frames and 3 bytes left over)")
         // whole frames still read, every byte
-        let mono = try SoundFileReader(path: p, raw: RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 1)).readAll()
+        let mono = try CodeReader(path: p, raw: RawFormat(encoding: .ulaw, sampleRate: 11025, channels: 1)).readAll()
         #expect(mono.bins.count == 6613)
     }
 

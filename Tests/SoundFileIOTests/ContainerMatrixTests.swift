@@ -5,7 +5,7 @@ import DiscreteAudio
 @testable import SoundFileIO
 
 /// Every container libsndfile writes × every encoding audiodq reads: files are written with
-/// libsndfile's own integer calls (never audiodq's writer), then read back by `SoundFileReader`
+/// libsndfile's own integer calls (never audiodq's writer), then read back by `CodeReader`
 /// through libsndfile and through the direct (`pread`) read. This is what makes a container "read exactly".
 @Suite struct ContainerMatrixTests {
     /// (container, encoding) pairs libsndfile accepts for writing. Sound Designer II is left out:
@@ -90,7 +90,7 @@ import DiscreteAudio
             let path = dir.appendingPathComponent("codes-\(endian)").path
             try Self.writeWithLibsndfile(path, c, e, channels: ch, endian: endian, bins: bins)
             for direct in [false, true] {
-                let r = try SoundFileReader(path: path, raw: nil, allowDirect: direct)
+                let r = try CodeReader(path: path, raw: nil, allowDirect: direct)
                 #expect(r.info.container == c)
                 #expect(r.info.encoding == e)
                 #expect(r.info.channels == ch)
@@ -106,7 +106,7 @@ import DiscreteAudio
             // form of them)
             if e.bits <= 16 {
                 let map = BinMap(e)
-                let decoded = try SoundFileReader.decodedShorts(path: path)
+                let decoded = try CodeReader.decodedShorts(path: path)
                 #expect(decoded == bins.map { Int16(map.amplitude(bin: Int($0)) * 32768) })
             }
         }
@@ -127,7 +127,7 @@ import DiscreteAudio
                 let w = try CodeWriter(path: path, container: c, encoding: e, sampleRate: 8000, channels: ch)
                 try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
                 try w.close()   // odd-length 8-bit AIFF: libsndfile's header is corrected
-                let back = try SoundFileReader(path: path).readAll()
+                let back = try CodeReader(path: path).readAll()
                 #expect(back.channels == ch)
                 #expect(back.bins == bins, "\(c.displayName) \(e.displayName) \(ch) ch \(frames) frames")
             }
@@ -136,21 +136,21 @@ import DiscreteAudio
 
     /// The containers of other speech corpora are named, never shown as a hex code.
     @Test func refusalsNameTheFormat() throws {
-        #expect(throws: Never.self) { try SoundFileReader.container(major: Int32(SF_FORMAT_NIST), encoding: .pcm16, path: "x") }
+        #expect(throws: Never.self) { try CodeReader.container(major: Int32(SF_FORMAT_NIST), encoding: .pcm16, path: "x") }
         do {
-            _ = try SoundFileReader.container(major: Int32(SF_FORMAT_SDS), encoding: .pcm16, path: "x.sds")
+            _ = try CodeReader.container(major: Int32(SF_FORMAT_SDS), encoding: .pcm16, path: "x.sds")
             Issue.record("SDS accepted")
         } catch {
             #expect(error.description.contains("MIDI Sample Dump"))
             #expect(!error.description.contains("0x"))
         }
         do {
-            _ = try SoundFileReader.container(major: Int32(SF_FORMAT_XI), encoding: .pcm16, path: "x.xi")
+            _ = try CodeReader.container(major: Int32(SF_FORMAT_XI), encoding: .pcm16, path: "x.xi")
             Issue.record("XI accepted")
         } catch {
             #expect(error.description.contains("XI"), "\(error)")
             #expect(!error.description.contains("0x"))
         }
-        #expect(!SoundFileReader.subtypeName(Int32(SF_FORMAT_NMS_ADPCM_16)).contains("0x"))
+        #expect(!CodeReader.subtypeName(Int32(SF_FORMAT_NMS_ADPCM_16)).contains("0x"))
     }
 }

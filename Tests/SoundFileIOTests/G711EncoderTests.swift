@@ -20,7 +20,7 @@ import DiscreteAudio
         var x = (-32768..<32768).map { Int16($0) }
         #expect(sf_write_short(h, &x, sf_count_t(x.count)) == sf_count_t(x.count))
         sf_close(h)
-        let bins = try SoundFileReader(path: path, raw: nil, allowDirect: false).readAll(chunkFrames: 4096).bins
+        let bins = try CodeReader(path: path, raw: nil, allowDirect: false).readAll(chunkFrames: 4096).bins
         let cells = G711Cells.of(law)
         var differing: [Int] = []
         for v in -32768..<32768 where Int(bins[v + 32768]) != Int(cells.binOfValue[v + 32768]) {

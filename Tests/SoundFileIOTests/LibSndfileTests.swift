@@ -19,9 +19,9 @@ import DiscreteAudio
     /// decoding (`decodedShorts`, which used to say only "sf_open failed" and call a missing file
     /// unopenable), float files (which called a missing file unopenable) and the helper itself.
     static let openers: [(String, @Sendable (String) throws(SoundFileError) -> Void)] = [
-        ("reader", { (p) throws(SoundFileError) in _ = try SoundFileReader(path: p) }),
-        ("probe", { (p) throws(SoundFileError) in _ = try SoundFileReader.probe(path: p) }),
-        ("decodedShorts", { (p) throws(SoundFileError) in _ = try SoundFileReader.decodedShorts(path: p) }),
+        ("reader", { (p) throws(SoundFileError) in _ = try CodeReader(path: p) }),
+        ("probe", { (p) throws(SoundFileError) in _ = try CodeReader.probe(path: p) }),
+        ("decodedShorts", { (p) throws(SoundFileError) in _ = try CodeReader.decodedShorts(path: p) }),
         ("floatReader", { (p) throws(SoundFileError) in _ = try FloatSoundFile(reading: p) }),
         ("openForReading", { (p) throws(SoundFileError) in try LibSndfile.openForReading(path: p, raw: nil).close() }),
     ]
@@ -58,7 +58,7 @@ import DiscreteAudio
         #expect(LibSndfile.formatName(Int32(SF_FORMAT_PCM_16)) == "Signed 16 bit PCM")
         #expect(LibSndfile.formatName(0x7FFF_0000) == nil)
         #expect(AudioContainer.libraryName(major: 0x7FFF_0000) == "a format this libsndfile has no name for")
-        #expect(SoundFileReader.subtypeName(Int32(SF_FORMAT_PCM_16)) == "Signed 16 bit PCM")
+        #expect(CodeReader.subtypeName(Int32(SF_FORMAT_PCM_16)) == "Signed 16 bit PCM")
     }
 
     /// Bins of `encoding` that cover the extremes, zero and (for 8 and 16 bits) every code.
@@ -105,13 +105,13 @@ import DiscreteAudio
             }
         }
         for direct in [true, false] {
-            let r = try SoundFileReader(path: p, raw: raw, allowDirect: direct)
+            let r = try CodeReader(path: p, raw: raw, allowDirect: direct)
             #expect(r.info.encoding == encoding && r.info.container == .raw && r.info.frames == Int64(bins.count))
             #expect(try r.readAll().bins == bins, "allowDirect \(direct)")
         }
         if width > 1 {   // the byte order is honoured: the other one reads other bins
             let swapped = RawFormat(encoding: encoding, sampleRate: 8000, channels: 1, bigEndian: !bigEndian)
-            #expect(try SoundFileReader(path: p, raw: swapped).readAll().bins != bins)
+            #expect(try CodeReader(path: p, raw: swapped).readAll().bins != bins)
         }
     }
 

@@ -10,7 +10,7 @@ func fixture(_ name: String) -> String {
 }
 
 func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -> DiscreteSignal {
-    try SoundFileReader(path: fixture(name), raw: raw).readAll(chunkFrames: chunk)
+    try CodeReader(path: fixture(name), raw: raw).readAll(chunkFrames: chunk)
 }
 
 @Suite struct ReadExactTests {
@@ -43,8 +43,8 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
     @Test(arguments: ["sweep-ulaw.wav", "sweep-alaw.wav", "sweep-u8.wav", "sweep-s8.au", "sweep-ulaw.au", "sweep-alaw.au"])
     func binTablesMatchLibsndfileDecoding(_ name: String) throws {
         let bins = try readBins(name).bins
-        let decoded = try SoundFileReader.decodedShorts(path: fixture(name))
-        let map = BinMap(try SoundFileReader(path: fixture(name)).info.encoding)
+        let decoded = try CodeReader.decodedShorts(path: fixture(name))
+        let map = BinMap(try CodeReader(path: fixture(name)).info.encoding)
         #expect(decoded.count == bins.count)
         var ties = 0
         for i in 1..<256 {
@@ -79,7 +79,7 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
         #expect(try readBins("speech-ulaw.raw", raw: RawFormat(spec: "ulaw:8000:1")).bins == wav.bins)
         let s16 = try readBins("speech-s16.wav")
         #expect(try readBins("speech-s16be.raw", raw: RawFormat(spec: "s16:8000:1:be")).bins == s16.bins)
-        #expect(throws: SoundFileError.self) { try SoundFileReader(path: fixture("speech-ulaw.raw")) }
+        #expect(throws: SoundFileError.self) { try CodeReader(path: fixture("speech-ulaw.raw")) }
         #expect(throws: SoundFileError.invalidRawFormat(spec: "ulaw:0:1", reason: "sample rate must be a positive integer")) {
             try RawFormat(spec: "ulaw:0:1")
         }
@@ -107,9 +107,9 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
     ] as [(String, String?, Bool)])
     func directReadsEqualLibsndfileReads(_ name: String, _ rawSpec: String?, _ direct: Bool) throws {
         let raw = try rawSpec.map { try RawFormat(spec: $0) }
-        let viaLibrary = try SoundFileReader(path: fixture(name), raw: raw, allowDirect: false).readAll(chunkFrames: 4096)
+        let viaLibrary = try CodeReader(path: fixture(name), raw: raw, allowDirect: false).readAll(chunkFrames: 4096)
         for chunk in [1, 333, 65536] {
-            let r = try SoundFileReader(path: fixture(name), raw: raw)
+            let r = try CodeReader(path: fixture(name), raw: raw)
             #expect(r.readsDirectly == direct, "\(name)")
             #expect(try r.readAll(chunkFrames: chunk) == viaLibrary, "\(name) chunk \(chunk)")
         }
@@ -132,15 +132,15 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
             let w = try CodeWriter(path: path, container: container, encoding: .pcm16, sampleRate: 16000, channels: 1)
             try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
             try w.close()
-            let r = try SoundFileReader(path: path)
+            let r = try CodeReader(path: path)
             #expect(r.readsDirectly)
             let direct = try r.readAll(chunkFrames: 100_003)
-            #expect(direct == (try SoundFileReader(path: path, raw: nil, allowDirect: false).readAll()))
+            #expect(direct == (try CodeReader(path: path, raw: nil, allowDirect: false).readAll()))
             #expect(direct.bins == bins)
             // a file cut short after it was opened (read directly) is reported, not a crash (SIGBUS)
             let shrink = dir.appendingPathComponent("shrink.\(ext)").path
             try FileManager.default.copyItem(atPath: path, toPath: shrink)
-            let s = try SoundFileReader(path: shrink)
+            let s = try CodeReader(path: shrink)
             #expect(s.readsDirectly)
             #expect(truncate(shrink, off_t(DirectSamples.windowBytes + 1000)) == 0)
             #expect(throws: SoundFileError.self) { _ = try s.readAll(chunkFrames: 100_003) }
@@ -149,7 +149,7 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             try bytes.prefix(bytes.count - 1000).write(to: URL(fileURLWithPath: cut))
             #expect(throws: SoundFileError.self) {   // at open (header check) or at the short read
-                let t = try SoundFileReader(path: cut)
+                let t = try CodeReader(path: cut)
                 #expect(!t.readsDirectly)
                 _ = try t.readAll()
             }
@@ -169,7 +169,7 @@ func readBins(_ name: String, raw: RawFormat? = nil, chunk: Int = 4096) throws -
         let w = try CodeWriter(path: path, container: .wav, encoding: .pcm16, sampleRate: 16000, channels: 1)
         try bins.withUnsafeBufferPointer { try w.write(bins: $0) }
         try w.close()
-        let r = try SoundFileReader(path: path)
+        let r = try CodeReader(path: path)
         #expect(r.readsDirectly)
         var chunk = [UInt32](repeating: 0, count: 65536)
         let first = try chunk.withUnsafeMutableBufferPointer { (p) throws(SoundFileError) in try r.read(into: p) }

@@ -25,7 +25,7 @@ import DiscreteAudio
                 try s.bins.withUnsafeBufferPointer { try w.write(bins: $0) }
                 try w.close()
                 let raw = c == .raw ? RawFormat(encoding: encoding, sampleRate: s.sampleRate, channels: 1) : nil
-                let back = try SoundFileReader(path: path, raw: raw).readAll()
+                let back = try CodeReader(path: path, raw: raw).readAll()
                 #expect(back.encoding == encoding, "\(name) in \(c)")
                 #expect(back.bins == s.bins, "\(name) in \(c)")
             }

@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads discrete audio as exact bin indices, streaming, through libsndfile.
+/// Reads discrete audio as exact bin indices (codes), streaming, through libsndfile: the reading
+/// side of `CodeWriter`.
 ///
 /// Codes never pass through normalised floats:
 /// - 8-bit and G.711 data in containers whose raw bytes are verified (`storesRawBytes`: all but
@@ -21,7 +22,7 @@ import Darwin
 /// Memory is the caller's buffer plus one scratch chunk or read window: it does not grow with
 /// file length.
 /// Not thread-safe: use one reader per thread.
-public final class SoundFileReader {
+public final class CodeReader {
     public let path: String
     public let info: SoundFileInfo
     private let handle: OpaquePointer
@@ -72,8 +73,8 @@ public final class SoundFileReader {
         let major = sfinfo.format & Int32(SF_FORMAT_TYPEMASK)
         let sub = sfinfo.format & Int32(SF_FORMAT_SUBMASK)
         do {
-            let encoding = try SoundFileReader.encoding(subtype: sub, path: path)
-            let container = try SoundFileReader.container(major: major, encoding: encoding, path: path)
+            let encoding = try CodeReader.encoding(subtype: sub, path: path)
+            let container = try CodeReader.container(major: major, encoding: encoding, path: path)
             if raw == nil && (path.lowercased().hasSuffix(".raw") || container == .raw) {
                 throw SoundFileError.headerlessWithoutFormat(path: path)
             }
@@ -123,7 +124,7 @@ public final class SoundFileReader {
     /// What `path` holds, with every check of opening it for reading (container, encoding, header
     /// against file size), without reading samples.
     public static func probe(path: String, raw: RawFormat? = nil) throws(SoundFileError) -> SoundFileInfo {
-        try SoundFileReader(path: path, raw: raw, allowDirect: false).info
+        try CodeReader(path: path, raw: raw, allowDirect: false).info
     }
 
     deinit {
