@@ -47,6 +47,12 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     /// error: the architecture of a resumed model is the checkpoint's). `given`, `model`: the
     /// setting with the value given and with the model's (`ArchitectureRequest.Conflict`).
     case conflictsWithModel(path: String, setting: ArchitectureRequest.Setting, given: String, model: String)
+    /// The quantizer asked for (`QuantizerChoice` spelling) cannot be the file's.
+    case quantizerDoesNotFit(path: String, quantizer: String, reason: String)
+    /// Not an error: the quantizer `train`/`eval` use for a group of files (sent as a note).
+    case quantizerInUse(path: String, detail: String)
+    /// Not an error: a corpus mixes quantizers (sent as a warning; `detail` names the files).
+    case mixedQuantizers(detail: String)
 
     public var description: String {
         switch self {
@@ -77,6 +83,9 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .chunkShorterThanModelContext(let p, let c, let r):
             return "\(p): a chunk of \(c) frames is shorter than q's receptive field (\(r) frames each side)"
         case .noModelToResume(let p): return "\(p): no model to resume"
+        case .quantizerDoesNotFit(let p, let q, let r): return "\(p): quantizer \(q) does not fit: \(r)"
+        case .quantizerInUse(let p, let d): return "\(p): \(d)"
+        case .mixedQuantizers(let d): return "quantizers in one corpus: \(d)"
         case .conflictsWithModel(let p, let f, let g, let m):
             return "\(p): \(f.name) \(g) differs from the model's \(f == .preset ? m : "\(f.name) \(m)"); a resumed model keeps its architecture"
         }

@@ -13,6 +13,8 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case error
         /// The verb went on; `action` says what it did instead (e.g. "skipping").
         case warning(action: String)
+        /// Information the user should see (e.g. the quantizer detected for a file).
+        case note
     }
 
     public var severity: Severity
@@ -71,6 +73,8 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .modelRequired: return (.usage, nil)
         case .noModelToResume(let p), .chunkShorterThanModelContext(let p, _, _): return (.model, p)
         case .conflictsWithModel(let p, _, _, _): return (.usage, p)
+        case .quantizerDoesNotFit(let p, _, _), .quantizerInUse(let p, _): return (.input, p)
+        case .mixedQuantizers: return (.input, nil)
         }
     }
 
@@ -90,7 +94,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
     static func classify(_ e: DequantizationError) -> (ErrorKind, String?) {
         switch e {
         case .notAModel(let p, _), .badModelField(let p, _, _, _): return (.model, p)
-        case .binCountMismatch(let p, _, _), .wrongMethod(let p, _, _): return (.model, p)
+        case .binCountMismatch(let p, _, _), .wrongMethod(let p, _, _), .inputMismatch(let p, _, _): return (.model, p)
         case .noUsableData, .nonFiniteLoss: return (.model, nil)
         case .invalidHyperparameter: return (.usage, nil)
         }

@@ -4,16 +4,16 @@
 /// `diagnostics`.
 public enum EvalFrontend {
     /// Throws `.wrongMethod` (kind `.model`) when `options.method` is given and differs from the
-    /// model's, `.binCountMismatch` (kind `.model`) when the data's K is not the model's.
+    /// model's, `.inputMismatch` (kind `.model`) when the data's input scale (`FlowInput`: code or
+    /// linear domain, S) is not the one the model was trained on (a different K included).
     public static func run(_ options: EvalOptions, diagnostics: DiagnosticSink) throws -> Evaluator.Result {
         let model = try DequantModel.load(path: options.modelPath)
         if let method = options.method, method != model.method {
             throw DequantizationError.wrongMethod(path: options.modelPath, expected: method, found: model.method)
         }
-        let (corpus, _) = try CorpusLoader.load(options.data, diagnostics: diagnostics)
-        guard corpus.encoding.binCount == model.binCount else {
-            throw DequantizationError.binCountMismatch(path: options.modelPath, model: model.binCount, data: corpus.encoding.binCount)
-        }
+        let (corpus, _) = try CorpusLoader.load(options.data, quantizer: options.quantizer, domain: options.domain,
+                                                diagnostics: diagnostics)
+        try FlowInput.requireSame(model: model.input, data: corpus.input, path: options.modelPath)
         return try Evaluator.evaluate(model: model, corpus: corpus, importanceSamples: options.importanceSamples,
                                       seed: options.seed, threads: options.threads)
     }

@@ -30,7 +30,8 @@ public enum TrainFrontend {
         _ = try AtomicOutput(path: options.modelPath, force: true, inputs: options.data)
         // a resumed model is checked against the options before the data is read
         let resumed = try options.resume ? resumedModel(options) : nil
-        let (corpus, skippedFiles) = try CorpusLoader.load(options.data, diagnostics: diagnostics)
+        let (corpus, skippedFiles) = try CorpusLoader.load(options.data, quantizer: options.quantizer, domain: options.domain,
+                                                           diagnostics: diagnostics)
         let model: DequantModel
         if let resumed {
             model = resumed
@@ -38,11 +39,11 @@ public enum TrainFrontend {
             var noise = options.noise
             if options.noiseCodeSteps { noise.codeSteps = corpus.encoding.binCount / 2 }
             model = try DequantModel(flow: options.flow, noise: options.method == .variational ? noise : nil,
-                                     encoding: corpus.encoding, sampleRate: corpus.sampleRate, seed: options.hyperparameters.seed)
+                                     encoding: corpus.encoding, sampleRate: corpus.sampleRate, seed: options.hyperparameters.seed,
+                                     input: corpus.input)
         }
-        guard model.binCount == corpus.encoding.binCount else {
-            throw DequantizationError.binCountMismatch(path: options.modelPath, model: model.binCount, data: corpus.encoding.binCount)
-        }
+        try FlowInput.requireSame(model: model.input, data: corpus.input, path: options.modelPath)
+        record(corpus, in: model)
         let trainer = try Trainer(model: model, corpus: corpus, hyperparameters: options.hyperparameters)
         events(.loaded(sequences: corpus.sequences.count, usable: trainer.usable.count, skippedShort: trainer.skipped,
                        skippedFiles: skippedFiles, samples: corpus.sampleCount))
@@ -91,6 +92,20 @@ public enum TrainFrontend {
         _ = try checkedLoss()
         try save()
         return Summary(steps: model.step, lastLoss: lastLoss, interrupted: false, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Adds the corpus's quantizers to `model.trainedOn` (sequences per "Q.E", the larger count
+    /// kept on resume), unless every sequence is in container cells of the model's encoding and
+    /// the model records nothing yet: such a model file stays byte for byte what it was.
+    static func record(_ corpus: Corpus, in model: DequantModel) {
+        var seen: [String: Int] = [:]
+        for s in corpus.sequences {
+            let q = corpus.quantizer(of: s)
+            seen["\(QuantizerChoice(q)).\(q.encoding.rawValue)", default: 0] += 1
+        }
+        let plain = Set(seen.keys) == ["container.\(model.encoding.rawValue)"]
+        guard !(plain && model.trainedOn.isEmpty) else { return }
+        for (k, n) in seen { model.trainedOn[k] = max(model.trainedOn[k] ?? 0, n) }
     }
 
     /// The model in `options.modelPath` to resume, when its method is `options.method` and it

@@ -2,6 +2,10 @@
 /// model, the trainer's hyperparameters, and the loop's own settings (checkpoints, log, stop).
 public struct TrainOptions: Sendable {
     public var data: [String]
+    /// The cells of each file (`QuantizerResolver`): `auto` detects them per file.
+    public var quantizer: QuantizerChoice = .auto
+    /// G.711 bytes: model the codes (`code`, as before) or amplitudes in the decision intervals.
+    public var domain: ValueDomain = .code
     public var modelPath: String
     public var method: DequantMethod = .uniform
     public var flow = WaveformFlow.Configuration()

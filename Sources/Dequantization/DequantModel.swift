@@ -14,6 +14,19 @@ public enum DequantMethod: String, Codable, Sendable, CaseIterable {
 /// prefixed `flow.`, of q prefixed `noise.`, optionally the Adam state (`adam.m.*`, `adam.v.*`),
 /// and an architecture header with every setting (`flow.*`, `noise.*`, `binCount`, `encoding`,
 /// `sampleRate`, `method`, `step`, `adamStep`).
+///
+/// **What it was trained on.** `encoding` is the first training file's. When the training data
+/// was anything but container cells of that encoding, the header also holds the flow's input
+/// scale (`FlowInput`) and the quantizers seen:
+///
+///     input.domain   0 code, 1 linear           input.scale   S (v = t/S)
+///     input.law      code domain: the law's encoding index
+///     trainedOn.Q.E  sequences trained on with quantizer Q (`QuantizerChoice` spelling:
+///                    container, lattice:K, mulaw, alaw) in container encoding E (raw name)
+///
+/// A header without them (every model written before cells, and every model trained on
+/// container cells only, byte for byte as before) means `FlowInput.container(encoding)` and
+/// `trainedOn` = that encoding's container cells.
 public final class DequantModel {
     public static let modelName = "audiodq.model"
     public let flow: WaveformFlow
@@ -22,6 +35,11 @@ public final class DequantModel {
     public let sampleRate: Int
     /// Training steps taken.
     public var step: Int
+    /// The scale of the flow's input: what the model may be trained and evaluated on.
+    public let input: FlowInput
+    /// Sequences trained on per quantizer, keyed "Q.E" (see the type's header fields); empty
+    /// for container cells of `encoding` only.
+    public var trainedOn: [String: Int] = [:]
 
     public var method: DequantMethod { noise == nil ? .uniform : .variational }
     public var binCount: Int { encoding.binCount }
@@ -31,7 +49,8 @@ public final class DequantModel {
     public var lengthMultiple: Int { 2 * flow.configuration.squeeze }
 
     public init(flow: WaveformFlow.Configuration, noise: NoiseFlow.Configuration?, encoding: SampleEncoding,
-                sampleRate: Int, seed: UInt64) throws {
+                sampleRate: Int, seed: UInt64, input: FlowInput? = nil) throws {
+        self.input = input ?? .container(encoding)
         self.flow = try WaveformFlow(configuration: flow, seed: seed)
         self.noise = try noise.map { try NoiseFlow(configuration: $0, seed: seed &+ 0x5EED) }
         self.encoding = encoding
@@ -60,6 +79,12 @@ public final class DequantModel {
         arch["sampleRate"] = sampleRate
         arch["method"] = method == .uniform ? 0 : 1
         arch["step"] = step
+        if input != .container(encoding) || !trainedOn.isEmpty {
+            arch["input.domain"] = input.domain == .code ? 0 : 1
+            arch["input.scale"] = input.scaleSize
+            if let law = input.law { arch["input.law"] = Self.encodings.firstIndex(of: law)! }
+            for (k, n) in trainedOn { arch["trainedOn." + k] = n }
+        }
         if let adam {
             arch["adamStep"] = adam.stepCount
             let (m, v) = adam.moments
@@ -147,6 +172,20 @@ public final class DequantModel {
             throw DequantizationError.notAModel(path: path, found: "encoding index \(ei) with K = \(a["binCount"] ?? -1)")
         }
         let rate = try field("sampleRate", 1...Int(Int32.max))
+        var input = FlowInput.container(Self.encodings[ei])
+        if a["input.domain"] != nil {
+            let d = try code("input.domain", ValueDomain.allCases.map(\.rawValue))
+            let scale = try field("input.scale", 2...(1 << 24))
+            var law: SampleEncoding?
+            if d == 0 {
+                let l = try code("input.law", Self.encodings.map(\.rawValue))
+                guard !Self.encodings[l].isLinear else {
+                    throw DequantizationError.badModelField(path: path, field: "input.law", value: l, expected: "a G.711 encoding")
+                }
+                law = Self.encodings[l]
+            }
+            input = FlowInput(domain: ValueDomain.allCases[d], scaleSize: scale, law: law)
+        }
         func held(_ prefix: String) -> Int {
             c.arrays.reduce(0) { $1.name.hasPrefix(prefix) ? $0 + $1.values.count : $0 }
         }
@@ -155,7 +194,8 @@ public final class DequantModel {
         guard pWeights <= held("flow."), qWeights <= held("noise.") else {
             throw DequantizationError.notAModel(path: path, found: "architecture \(c.architectureDescription) needs at least \(pWeights) weights of p and \(qWeights) of q; the file holds \(held("flow.")) and \(held("noise."))")
         }
-        try self.init(flow: fcfg, noise: ncfg, encoding: Self.encodings[ei], sampleRate: rate, seed: 0)
+        try self.init(flow: fcfg, noise: ncfg, encoding: Self.encodings[ei], sampleRate: rate, seed: 0, input: input)
+        for (k, v) in a where k.hasPrefix("trainedOn.") { trainedOn[String(k.dropFirst("trainedOn.".count))] = v }
         step = try field("step", 0...Int.max)
         try flow.load(Self.sub(c, prefix: "flow.", template: flow.checkpoint()))
         if let noise { try noise.load(Self.sub(c, prefix: "noise.", template: noise.checkpoint())) }

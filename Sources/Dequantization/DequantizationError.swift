@@ -5,6 +5,8 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     /// file says, `expected` what it may say).
     case badModelField(path: String, field: String, value: Int, expected: String)
     case binCountMismatch(path: String, model: Int, data: Int)
+    /// The model's input scale (`FlowInput`: domain and S) is not the data's.
+    case inputMismatch(path: String, model: FlowInput, data: FlowInput)
     case noUsableData(reason: String)
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)
     /// A model of another method than the one asked for.
@@ -18,6 +20,8 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
         case .notAModel(let p, let f): return "\(p): not an audiodq model (\(f))"
         case .badModelField(let p, let f, let v, let e): return "\(p): bad model file: \(f) is \(v), expected \(e)"
         case .binCountMismatch(let p, let m, let d): return "\(p): model is for K = \(m), data has K = \(d)"
+        case .inputMismatch(let p, let m, let d):
+            return "\(p): model was trained in the \(m), data is in the \(d)"
         case .noUsableData(let r): return "no usable training data: \(r)"
         case .nonFiniteLoss(let s, let c):
             return "loss became non-finite at step \(s); stopped" + (c.map { ", last good checkpoint kept at \($0)" } ?? "")

@@ -3,12 +3,15 @@ import DiscreteAudio
 import FlowEngine
 
 /// The dequantization objective in nats and bits per sample: log p(v) + logDet, where the
-/// dequantization transform (`DequantizationTransform`) gives v = (x + u)/K − ½ and
-/// logDet = −T·log K − log q(u | x) (uniform: −T·log K), and p is the waveform flow. So
+/// dequantization transform (`DequantizationTransform`) gives v, the scaled point inside each
+/// code's cell (container cells: v = (x + u)/K − ½), and logDet = W − log q(u | x) with
+/// W = Σ log(w_j/S) the cells' width term (container cells: −T·log K; uniform: log q = 0), and p
+/// is the waveform flow. So
 ///
-///     log P(x) ≥ log p(v) − T·log K − log q(u | x)        (nats per sequence, one draw: the ELBO)
+///     log P(x) ≥ log p(v) + W − log q(u | x)        (nats per sequence, one draw: the ELBO)
 ///
-/// with no other scaling constants anywhere. Bits per sample = −ELBO / (T·ln 2)
+/// with no other scaling constants anywhere; the bound is on the codes' probability whatever the
+/// cells (`SequenceCells`: one per row of a batch, or one for all). Bits per sample = −ELBO / (T·ln 2)
 /// (`bitsPerSample`, the one place that conversion is made). Training minimises the batch mean
 /// of that; gradients reach q through the transform's `backward`.
 public final class Objective {
@@ -22,9 +25,13 @@ public final class Objective {
     private var dLogp: [Float] = []
     private var dLogDet: [Float] = []
 
+    /// Container cells of the model's encoding: the placement when none is given.
+    public let defaultCells: SequenceCells
+
     public init(model: DequantModel) {
         self.model = model
         dequantization = model.dequantizationTransform()
+        defaultCells = SequenceCells(containerBinCount: model.binCount)
     }
 
     /// Bits per sample of a bound of `nats` (natural-log likelihood, summed) over `samples`
@@ -41,16 +48,16 @@ public final class Objective {
         }
     }
 
-    /// log p(v) + logDet = log p(v) − T·log K − log q(u | x) per sequence, in nats, for one draw
+    /// log p(v) + logDet = log p(v) + W − log q(u | x) per sequence, in nats, for one draw
     /// of u. `codes` holds `batch` sequences of `length` bins back to back.
-    public func logRatio(codes: UnsafeBufferPointer<UInt32>, batch: Int, length: Int,
+    public func logRatio(codes: UnsafeBufferPointer<UInt32>, cells: [SequenceCells]? = nil, batch: Int, length: Int,
                          rng: inout SplitMix64) throws -> [Double] {
         let n = batch * length
         precondition(codes.count >= n)
         resize(n, batch)
         try v.withUnsafeMutableBufferPointer { vv in
             try logDet.withUnsafeMutableBufferPointer { ld in
-                try dequantization.forward(codes: codes, batch: batch, length: length, rng: &rng,
+                try dequantization.forward(codes: codes, cells: cells ?? [defaultCells], batch: batch, length: length, rng: &rng,
                                            v: vv.baseAddress!, logDet: ld.baseAddress!)
             }
             try logp.withUnsafeMutableBufferPointer { lp in
@@ -63,11 +70,11 @@ public final class Objective {
     /// One training evaluation: the batch-mean loss in bits per sample (−ELBO/(T ln 2)), with the
     /// gradients of p (and q) accumulated into the parameters (zeroed first). The loss
     /// L = −Σ_b (log p_b + logDet_b)/(B·T·ln 2) has dL/dlog p_b = dL/dlogDet_b = −1/(B·T·ln 2).
-    public func lossAndGradients(codes: UnsafeBufferPointer<UInt32>, batch: Int, length: Int,
+    public func lossAndGradients(codes: UnsafeBufferPointer<UInt32>, cells: [SequenceCells]? = nil, batch: Int, length: Int,
                                  rng: inout SplitMix64) throws -> Double {
         model.flow.zeroGradients()
         dequantization.zeroGradients()
-        let ratios = try logRatio(codes: codes, batch: batch, length: length, rng: &rng)
+        let ratios = try logRatio(codes: codes, cells: cells, batch: batch, length: length, rng: &rng)
         let scale = 1 / (Float(batch) * Float(length) * Float(M_LN2))
         for b in 0..<batch { dLogp[b] = -scale; dLogDet[b] = -scale }
         let needInput = dequantization.isTrainable

@@ -36,13 +36,13 @@ public final class Trainer {
     public let hyperparameters: Hyperparameters
     public let usable: [Corpus.Sequence]
     public let skipped: Int
+    /// The cells of each usable sequence (its own quantizer's).
+    let placements: [SequenceCells]
     private let objective: Objective
     private var crop: [UInt32]
 
     public init(model: DequantModel, corpus: Corpus, hyperparameters options: Hyperparameters) throws {
-        guard corpus.encoding.binCount == model.binCount else {
-            throw DequantizationError.binCountMismatch(path: "training data", model: model.binCount, data: corpus.encoding.binCount)
-        }
+        try FlowInput.requireSame(model: model.input, data: corpus.input, path: "training data")
         guard options.segment > 0, options.segment % model.lengthMultiple == 0 else {
             throw DequantizationError.invalidHyperparameter(name: "segment", value: "\(options.segment)",
                                                             requirement: "a positive multiple of \(model.lengthMultiple), the model's length granularity")
@@ -61,6 +61,7 @@ public final class Trainer {
         }
         usable = corpus.sequences.filter { $0.bins.count >= options.segment }
         skipped = corpus.sequences.count - usable.count
+        placements = corpus.placements(usable)
         guard !usable.isEmpty else {
             throw DequantizationError.noUsableData(reason: "no sequence is at least one segment (\(options.segment) samples) long")
         }
@@ -88,8 +89,12 @@ public final class Trainer {
         var rng = Trainer.stepRNG(seed: hyperparameters.seed, step: model.step)
         let t = hyperparameters.segment
         let batch = hyperparameters.batch
+        var rows: [SequenceCells] = []
+        rows.reserveCapacity(batch)
         for b in 0..<batch {
-            let s = usable[Int(rng.next() % UInt64(usable.count))]
+            let pick = Int(rng.next() % UInt64(usable.count))
+            let s = usable[pick]
+            rows.append(placements[pick])
             let offset = Int(rng.next() % UInt64(s.bins.count - t + 1))
             s.bins.withUnsafeBufferPointer { src in
                 crop.withUnsafeMutableBufferPointer { dst in
@@ -98,7 +103,7 @@ public final class Trainer {
             }
         }
         let loss = try crop.withUnsafeBufferPointer {
-            try objective.lossAndGradients(codes: $0, batch: batch, length: t, rng: &rng)
+            try objective.lossAndGradients(codes: $0, cells: rows, batch: batch, length: t, rng: &rng)
         }
         guard loss.isFinite, adam.gradientNorm().isFinite else {
             throw DequantizationError.nonFiniteLoss(step: model.step, lastCheckpoint: nil)

@@ -45,3 +45,13 @@ extension ArchitecturePreset: ExpressibleByArgument {
         self = value
     }
 }
+
+/// `--quantizer auto|container|lattice:K|mulaw|alaw` (`QuantizerChoice`'s spellings).
+extension QuantizerChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+    public static var allValueStrings: [String] { ["auto", "container", "lattice:K", "mulaw", "alaw"] }
+}
+
+/// `--domain code|linear` (the raw values).
+extension ValueDomain: ExpressibleByArgument {}

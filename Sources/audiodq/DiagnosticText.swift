@@ -4,11 +4,13 @@ import AudioDQ
 /// fix, a hint naming the flag. This is the one place where library error cases meet
 /// command-line flags (library texts name none).
 enum DiagnosticText {
-    /// `audiodq: error: PATH: problem` or `audiodq: warning: ACTION PATH: problem`.
+    /// `audiodq: error: PATH: problem`, `audiodq: warning: ACTION PATH: problem` or
+    /// `audiodq: note: PATH: what`.
     static func line(_ d: Diagnostic) -> String {
         switch d.severity {
         case .error: return "audiodq: error: " + message(d)
         case .warning(let action): return "audiodq: warning: \(action) " + message(d)
+        case .note: return "audiodq: note: " + message(d)
         }
     }
 

@@ -8,12 +8,15 @@ struct Eval: ParsableCommand {
         discussion: """
         Each file (each channel) is scored as one sequence of its first floor(n/g)*g samples, g the \
         model's length granularity (16 for the reference); totals are over scored samples. \
-        bits/sample = -log2 P(x) bound per sample. --iw K adds the importance-weighted bound with K \
+        bits/sample = -log2 P(x) bound per sample, the cells' width term (sum log2(w/S), shown per \
+        file and in total) included, each file in its own quantizer's cells (--quantizer). --iw K adds the importance-weighted bound with K \
         draws (log-mean-exp in Double).
         """)
 
     @Argument(help: "Audio files, folders (recursive) or manifests.")
     var data: [String]
+
+    @OptionGroup var cells: QuantizerOptions
 
     @Option(help: "Trained model (.dqm).")
     var model: String
@@ -39,6 +42,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         var options = EvalOptions(data: data, modelPath: model)
+        options.quantizer = cells.quantizer
+        options.domain = cells.domain
         options.importanceSamples = iw
         options.seed = seed
         options.method = method
@@ -58,10 +63,12 @@ struct Eval: ParsableCommand {
         } else {
             for f in r.files {
                 print("\(f.name)  \(f.samples) samples  ELBO \(String(format: "%.4f", f.elboBitsPerSample))" +
-                      (f.iwboBitsPerSample.map { "  IWBO \(String(format: "%.4f", $0))" } ?? ""))
+                      (f.iwboBitsPerSample.map { "  IWBO \(String(format: "%.4f", $0))" } ?? "") +
+                      "  quantizer \(f.quantizer)  width \(String(format: "%.4f", f.widthBitsPerSample))")
             }
             print("total: \(r.files.count) files, \(r.samples) samples, ELBO \(String(format: "%.4f", r.elboBitsPerSample)) bits/sample" +
-                  (r.iwboBitsPerSample.map { ", IWBO(\(iw)) \(String(format: "%.4f", $0)) bits/sample" } ?? "") + " (\(r.method))")
+                  (r.iwboBitsPerSample.map { ", IWBO(\(iw)) \(String(format: "%.4f", $0)) bits/sample" } ?? "") +
+                  ", width term \(String(format: "%.4f", r.widthBitsPerSample)) (\(r.method))")
         }
     }
 }

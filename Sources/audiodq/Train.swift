@@ -8,7 +8,10 @@ struct Train: ParsableCommand {
         discussion: """
         Protocol (as the PyTorch reference): each step takes --batch crops of --segment samples, each \
         from a sequence drawn uniformly among those at least one segment long, at a uniform offset. \
-        Loss = -ELBO in bits per sample, ELBO = log p((x+u)/K - 1/2) - T log K - log q(u|x). \
+        Loss = -ELBO in bits per sample, ELBO = log p(v) + sum log(w/S) - log q(u|x), v = (lower + S/2 \
+        + u w)/S - 1/2 a point of each code's cell of width w on the scale S (one-code cells: \
+        v = (x+u)/K - 1/2, width term -T log K). Each file gets its own cells (--quantizer); a mix is \
+        announced. \
         Files that cannot be read as discrete audio are skipped with a warning. Ctrl-C saves a \
         checkpoint; --resume continues from it. A non-finite loss stops training and keeps the last \
         good checkpoint.
@@ -16,6 +19,8 @@ struct Train: ParsableCommand {
 
     @Argument(help: "Audio files, folders (recursive) or manifests.")
     var data: [String]
+
+    @OptionGroup var cells: QuantizerOptions
 
     @Option(help: "Model file to write (.dqm).")
     var model: String
@@ -120,6 +125,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var options = TrainOptions(data: data, modelPath: model)
+        options.quantizer = cells.quantizer
+        options.domain = cells.domain
         options.method = method
         let p = WaveformFlow.Configuration()
         options.flow = .init(squeeze: squeeze ?? p.squeeze, steps: flowSteps ?? p.steps, hidden: hidden ?? p.hidden, kernelSize: 3)

@@ -206,16 +206,17 @@ import Testing
                 && lines[1] == "audiodq: warning: skipping \(missing): no such file", "\(r.stderr)")
     }
 
-    /// `EvalFrontend` checks the model before reading audio and refuses another K or method
-    /// with kind `.model`.
+    /// `EvalFrontend` checks the model before reading audio and refuses another input scale (K)
+    /// or method with kind `.model`.
     @Test func evalFrontendRefusesAnotherKOrMethod() throws {
         let dir = try TempDir()
         let model = try Self.squeeze16Model(dir)   // speech.wav: K = 256
         var options = EvalOptions(data: [fixture("speech-s16.wav")], modelPath: model)
         let log = DiagnosticLog()
         #expect { try EvalFrontend.run(options, diagnostics: log.sink) } throws: { error in
-            guard case DequantizationError.binCountMismatch(model, 256, 65536) = error else { return false }
-            return Diagnostic(error).kind == .model
+            // μ-law codes (K = 256) against 16-bit amplitudes: another input scale (issue #12)
+            guard case DequantizationError.inputMismatch(model, .container(.ulaw), .container(.pcm16)) = error else { return false }
+            return Diagnostic(error).kind == .model && "\(error)".contains("K = 256") && "\(error)".contains("S = 65536")
         }
         options.data = [fixture("speech.wav")]
         options.method = .variational

@@ -1,0 +1,58 @@
+import DiscreteAudio
+
+/// Turns `--quantizer` and `--domain` into the cells of one file, the one place that rule lives.
+///
+/// | file | choice | domain `code` | domain `linear` |
+/// |---|---|---|---|
+/// | G.711 bytes | `auto`, its law | container (the codes) | the law's cells on the 16-bit linear scale |
+/// | G.711 bytes | `container` | container | refused (the linear domain has no one-code cells) |
+/// | linear PCM | `auto` | `QuantizerDetector`'s decision (with the header's valid bits) | same |
+/// | linear PCM | `container`, `lattice:K`, `mulaw`, `alaw` | that quantizer, when every code is on it | same |
+///
+/// Linear PCM codes are amplitudes: `--domain` changes nothing for them. Anything else (the other
+/// law, a lattice of G.711 bytes, G.711 cells in 8-bit PCM, a code off the quantizer asked for) is
+/// `AudioDQError.quantizerDoesNotFit` naming the file.
+public enum QuantizerResolver {
+    /// The quantizer and one line saying why it was chosen.
+    public static func resolve(_ choice: QuantizerChoice, domain: ValueDomain, signal: DiscreteSignal,
+                               declaredValidBits: Int?, path: String) throws -> (quantizer: Quantizer, reason: String) {
+        let e = signal.encoding
+        func refuse(_ why: String) -> AudioDQError { .quantizerDoesNotFit(path: path, quantizer: choice.description, reason: why) }
+        if !e.isLinear {
+            let lawChoice: QuantizerChoice = e == .ulaw ? .mulaw : .alaw
+            switch choice {
+            case .auto, lawChoice:
+                if domain == .code { return (.container(e), "\(e.displayName) codes, code domain") }
+                return (try g711(e, e, refuse), "\(e.displayName) codes, linear domain: the law's decision intervals")
+            case .container:
+                guard domain == .code else { throw refuse("the linear domain has no one-code cells; use auto or the law") }
+                return (.container(e), "\(e.displayName) codes, code domain")
+            default:
+                throw refuse("the file holds \(e.displayName) codes")
+            }
+        }
+        let q: Quantizer
+        switch choice {
+        case .auto:
+            var d = try QuantizerDetector(encoding: e)
+            signal.bins.withUnsafeBufferPointer { d.add(bins: $0) }
+            let declared = declaredValidBits.flatMap { (1...e.bits).contains($0) ? $0 : nil }
+            let decision = try d.detect(declaredValidBits: declared)
+            return (decision.quantizer, decision.reason)
+        case .container: return (.container(e), "asked for")
+        case .lattice(let k):
+            do { q = try .lattice(e, stepLog2: k) } catch { throw refuse("\(error)") }
+        case .mulaw: q = try g711(.ulaw, e, refuse)
+        case .alaw: q = try g711(.alaw, e, refuse)
+        }
+        if let i = signal.bins.withUnsafeBufferPointer({ CellLookup(q).firstOffQuantizer($0) }) {
+            throw refuse("sample \(i) (code \(Int(signal.bins[i]) - e.binCount / 2)) is not on it")
+        }
+        return (q, "asked for")
+    }
+
+    private static func g711(_ law: SampleEncoding, _ container: SampleEncoding,
+                             _ refuse: (String) -> AudioDQError) throws -> Quantizer {
+        do { return try .g711Linear(law, container: container) } catch { throw refuse("\(error)") }
+    }
+}
