@@ -27,7 +27,7 @@ struct AudioDQCommand: ParsableCommand {
             exit(withError: error)
         } catch {
             let diagnostic = Diagnostic(error)
-            printError(DiagnosticText.line(diagnostic))
+            stderrDiagnostics(diagnostic)
             exit(withError: ExitCode(exitCode(for: diagnostic.kind)))
         }
     }

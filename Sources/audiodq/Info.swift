@@ -28,7 +28,7 @@ struct Info: ParsableCommand {
             do {
                 results.append(try AudioInfo.compute(path: f, raw: rawFormat))
             } catch {
-                printError(DiagnosticText.line(Diagnostic(error)))
+                stderrDiagnostics(Diagnostic(error))
                 failed = true
             }
         }

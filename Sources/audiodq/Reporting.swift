@@ -12,7 +12,8 @@ func printError(_ line: String, newline: Bool = true) {
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-/// The CLI's one diagnostics sink: every warning a library verb sends is one line on stderr,
+/// The CLI's one diagnostics sink: every warning a library verb sends, every file `info` cannot
+/// read and the error that ends a command (`AudioDQCommand.main`) is one line on stderr,
 /// in the order sent (`DiagnosticText.line`).
 let stderrDiagnostics: DiagnosticSink = { printError(DiagnosticText.line($0)) }
 
