@@ -95,15 +95,16 @@ public enum TrainFrontend {
     }
 
     /// Adds the corpus's quantizers to `model.trainedOn` (sequences per "Q.E", the larger count
-    /// kept on resume), unless every sequence is in container cells of the model's encoding and
-    /// the model records nothing yet: such a model file stays byte for byte what it was.
+    /// kept on resume), unless every sequence is in one-code cells on the model's encoding's scale
+    /// (signed and unsigned 8-bit PCM mixed included) and the model records nothing yet: such a
+    /// model file stays byte for byte what it was.
     static func record(_ corpus: Corpus, in model: DequantModel) {
         var seen: [String: Int] = [:]
         for s in corpus.sequences {
             let q = corpus.quantizer(of: s)
             seen["\(QuantizerChoice(q)).\(q.encoding.rawValue)", default: 0] += 1
         }
-        let plain = Set(seen.keys) == ["container.\(model.encoding.rawValue)"]
+        let plain = seen.keys.allSatisfy { $0.hasPrefix("container.") } && model.input == .container(model.encoding)
         guard !(plain && model.trainedOn.isEmpty) else { return }
         for (k, n) in seen { model.trainedOn[k] = max(model.trainedOn[k] ?? 0, n) }
     }

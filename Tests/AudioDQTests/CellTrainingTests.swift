@@ -85,6 +85,19 @@ import Testing
         }
         // the linear-domain model scores the same codes in the linear domain
         #expect(try CLI.run(["eval", data, "--model", linear, "--domain", "linear", "--threads", "1"]).status == 0)
+        // and `sample` maps its v (on the 16-bit linear scale) to the law's decision intervals
+        let out = dir.file("s.wav")
+        #expect(try CLI.run(["sample", "--model", linear, "--seconds", "0.25", "--seed", "3", out]).status == 0)
+        let m = try DequantModel.load(path: linear)
+        try BLAS.ensureLoaded()
+        let v = try m.flow.sample(batch: 1, length: 2000, temperature: 1, seed: 3)
+        let cells = G711Cells.of(.ulaw)
+        let expected = v.map { y -> UInt32 in
+            let t = min(max(((Double(y) + 0.5) * 65536).rounded(.down), 0), 65535)
+            return UInt32(cells.binOfValue[Int(t)])
+        }
+        let written = try readBins(out)
+        #expect(written.encoding == .ulaw && written.bins == expected)
     }
 
     /// A model trained on container cells is the file the code before cells wrote, byte for byte
