@@ -23,13 +23,20 @@ struct AudioDQCommand: ParsableCommand {
             try command.run()
         } catch let failure as CommandFailure {
             exit(withError: ExitCode(exitCode(for: failure)))
-        } catch where error is ExitCode || error is ValidationError || error is CleanExit {
+        } catch where error is ExitCode || error is ValidationError || error is CleanExit || isArgumentParserError(error) {
             exit(withError: error)
         } catch {
             let diagnostic = Diagnostic(error)
             stderrDiagnostics(diagnostic)
             exit(withError: ExitCode(exitCode(for: diagnostic.kind)))
         }
+    }
+
+    /// argument-parser's own errors that reach `run()` (`help SUBCOMMAND` and `--help` are run as
+    /// its help command, which throws its internal `CommandError`): argument-parser prints them
+    /// (the help text, exit 0), as it does for parse errors.
+    static func isArgumentParserError(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     /// 64 (EX_USAGE) for a usage error, 1 for every other kind.

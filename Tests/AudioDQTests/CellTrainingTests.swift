@@ -130,3 +130,16 @@ import Testing
         }
     }
 }
+
+/// `--help` and `help SUBCOMMAND` print argument-parser's help and exit 0 (they reached the
+/// error line "audiodq: error: CommandError(...)" with exit 1), listing the quantizer options.
+struct HelpTests {
+    @Test func helpPrintsUsageAndExitsZero() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0 && root.stdout.contains("OVERVIEW:") && root.stderr.isEmpty, "\(root.stderr)")
+        for args in [["train", "--help"], ["help", "eval"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 0 && r.stdout.contains("--quantizer") && r.stdout.contains("--domain"), "\(args) \(r.stderr)")
+        }
+    }
+}
