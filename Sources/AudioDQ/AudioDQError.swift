@@ -54,6 +54,11 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     /// Not an error: a corpus mixes quantizers (sent as a warning; `detail` names the files).
     case mixedQuantizers(detail: String)
 
+    /// A quantizer that the data contradicts: sample `index` (interleaved; `frame`, `channel`)
+    /// holds `value` (the code as the signed PCM value, or the G.711 byte's bin), which it
+    /// cannot produce.
+    case quantizerContradicted(path: String, quantizer: String, index: Int, frame: Int, channel: Int, value: Int)
+
     public var description: String {
         switch self {
         case .soundFile(let e): return e.description
@@ -82,6 +87,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .modelRequired(let m): return "\(m.rawValue) dequantization needs a model"
         case .chunkShorterThanModelContext(let p, let c, let r):
             return "\(p): a chunk of \(c) frames is shorter than q's receptive field (\(r) frames each side)"
+        case .quantizerContradicted(let p, let q, let i, let f, let c, let v):
+            return "\(p): sample \(i) (frame \(f), channel \(c)) is \(v), which the quantizer \(q) cannot produce"
         case .noModelToResume(let p): return "\(p): no model to resume"
         case .quantizerDoesNotFit(let p, let q, let r): return "\(p): quantizer \(q) does not fit: \(r)"
         case .quantizerInUse(let p, let d): return "\(p): \(d)"

@@ -57,8 +57,7 @@ public struct AudioInfo: Codable, Sendable {
         }
         let quantizer: QuantizerInfo
         if let detector {
-            let declared = reader.declaredValidBits.flatMap { (1...info.encoding.bits).contains($0) ? $0 : nil }
-            quantizer = QuantizerInfo(try detector.detect(declaredValidBits: declared))
+            quantizer = QuantizerInfo(try detector.detect(declaredValidBits: SourceScan.declaredValidBits(reader)))
         } else {
             quantizer = .containerCodes(info.encoding)
         }

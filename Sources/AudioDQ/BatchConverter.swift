@@ -39,6 +39,9 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     public var binCount: Int?
     /// SHA-256 of the output file.
     public var sha256: String?
+    /// The quantizer's name (`Quantizer.description`) when its cells are not the container's
+    /// own codes; absent for container cells (the sidecar records it either way).
+    public var quantizer: String? = nil
     public var status: Status
     public var error: String?
 }
@@ -163,7 +166,8 @@ public enum BatchConverter {
             let raw = item.headerless ? options.settings.raw : nil
             let reader = try Converter.open(item.source, raw: raw)
             let state = reader.fileState
-            let source = DequantSource(path: item.source, info: reader.info, raw: raw, sha256: try FileHasher.hash(reader: reader))
+            let source = try SourceScan.scan(reader, path: item.source, raw: raw, hash: true,
+                                             detect: options.settings.needsDetection(reader.info.encoding))
             let modelFile = try model.get()
             let resolved = try options.settings.resolve(for: source, target: .corpus(stem: item.stem), model: modelFile)
             if resolved.format != options.settings.format ?? .f32 {
@@ -172,6 +176,7 @@ public enum BatchConverter {
                 record.format = resolved.format
                 record.dtype = resolved.dtype
             }
+            if resolved.quantizer.kind != .container { record.quantizer = resolved.quantizer.description }
             let output = record.output!
             try makeDirectory((output as NSString).deletingLastPathComponent)
             if !options.force, let sc = upToDate(output: output, resolved) {

@@ -43,13 +43,18 @@ public enum Converter {
         guard options.chunkFrames > 0, options.threads > 0 else { throw AudioDQError.invalidArgument("chunk size and threads must be positive") }
         let reader = try open(options.input, raw: options.settings.raw)
         let modelFile = try options.settings.loadModel()
-        let resolved = try options.settings.resolve(for: DequantSource(path: options.input, info: reader.info, raw: options.settings.raw),
-                                                    target: .file(options.output), model: modelFile)
+        let state = reader.fileState
+        // auto on linear PCM scans the codes first; with the default stream the source is hashed
+        // meanwhile (else `convert` hashes it, while converting for a given stream name)
+        let detect = options.settings.needsDetection(reader.info.encoding)
+        let source = try SourceScan.scan(reader, path: options.input, raw: options.settings.raw,
+                                         hash: detect && options.settings.streamName == nil, detect: detect)
+        let resolved = try options.settings.resolve(for: source, target: .file(options.output), model: modelFile)
         let out = try AtomicOutput(path: options.output, force: options.force, inputs: [options.input])
         let logQ = try options.logQPath.map { try AtomicOutput(path: $0, force: options.force, inputs: [options.input]) }
         let sidecarTarget = options.sidecarPath ?? (out.isStream ? nil : Sidecar.path(for: options.output))
         let sidecar = try sidecarTarget.map { (p) throws in try AtomicOutput(path: p, force: options.force, inputs: [options.input]) }
-        return try convert(reader, since: reader.fileState, resolved, model: modelFile, into: Outputs(data: out, sidecar: sidecar, logQ: logQ),
+        return try convert(reader, since: state, resolved, model: modelFile, into: Outputs(data: out, sidecar: sidecar, logQ: logQ),
                            recording: options.input, threads: options.threads, chunkFrames: options.chunkFrames,
                            hashOutput: options.hashOutput, flush: AtomicOutput.durable)
     }
@@ -103,10 +108,17 @@ public enum Converter {
         let writer = try ValueWriter(output: out, format: resolved.format, type: type, frames: frames,
                                      channels: info.channels, sampleRate: info.sampleRate,
                                      hashing: hashOutput && !out.isStream)
-        let logQTotal = try DequantizingStream.convert(
-            reader, dequantizer: DequantizingStream.dequantizer(model: model, binCount: info.binCount, range: range, key: key,
-                                                                channels: info.channels, threads: threads),
-            type: type, chunkFrames: chunkFrames, writer: writer, logQOutput: outputs.logQ)
+        let logQTotal: Double?
+        do {
+            logQTotal = try DequantizingStream.convert(
+                reader, dequantizer: DequantizingStream.dequantizer(model: model, quantizer: resolved.quantizer, range: range, key: key,
+                                                                    channels: info.channels, threads: threads),
+                type: type, chunkFrames: chunkFrames, writer: writer, logQOutput: outputs.logQ)
+        } catch let DequantizationError.codeOffQuantizer(_, index, bin) {
+            throw AudioDQError.quantizerContradicted(path: reader.path, quantizer: resolved.quantizer.description, index: index,
+                                                     frame: index / info.channels, channel: index % info.channels,
+                                                     value: info.encoding.isLinear ? bin - info.binCount / 2 : bin)
+        }
         try writer.close()
         if let hasher { resolved.sourceSHA256 = try hasher.value() }
         try FileHasher.checkUnchanged(reader, since: state, path: reader.path)

@@ -26,8 +26,30 @@ public struct DequantSettings: Sendable, Equatable {
     public var modelPath: String?
     /// Headerless input: how its bytes are read (in a corpus: the headerless files only).
     public var raw: RawFormat?
+    /// The cells codes are dequantized into (`QuantizerChoice`; `auto`: the detected quantizer).
+    public var quantizer: QuantizerChoice = .auto
+    /// G.711-coded files: code or linear domain (`ValueDomain`).
+    public var domain: ValueDomain = .code
 
     public init() {}
+
+    /// True when resolving for a source of `encoding` needs its codes scanned by
+    /// `QuantizerDetector` first (`auto` on linear PCM; G.711 bytes are their law's codes).
+    public func needsDetection(_ encoding: SampleEncoding) -> Bool {
+        encoding.isLinear && quantizer == .auto
+    }
+
+    /// The quantizer for `source` and why: `QuantizerResolver`'s rule (the one `train` and `eval`
+    /// follow), with `auto` on linear PCM taken from `source.detection`, which the caller ran
+    /// (`SourceScan`). A quantizer asked for is checked against the data while converting: the
+    /// first code it cannot produce stops the conversion (`quantizerContradicted`).
+    func resolveQuantizer(for source: DequantSource) throws -> (Quantizer, String) {
+        let r = try QuantizerResolver.resolve(quantizer, domain: domain, encoding: source.info.encoding, path: source.path) {
+            guard let d = source.detection else { throw AudioDQError.invalidArgument("\(source.path): quantizer not detected before resolving") }
+            return d
+        }
+        return (r.quantizer, r.reason)
+    }
 
     /// The method asked for, uniform when none is.
     public var resolvedMethod: DequantMethod { method ?? .uniform }
@@ -64,7 +86,9 @@ public struct DequantSettings: Sendable, Equatable {
     /// - method and model: `variational` needs `model` (read once, `loadModel()`) trained with
     ///   variational noise for the source's K; the model is identified by its SHA-256;
     /// - raw: the spec of `source.raw`, the format the source was read as (nil with a header);
-    /// - uVariant: fixed by method and dtype (`Sidecar.uVariant`).
+    /// - uVariant: fixed by method and dtype (`Sidecar.uVariant`);
+    /// - quantizer: `resolveQuantizer(for:)`; variational noise is learned for container cells
+    ///   only, so another quantizer with `variational` is refused.
     func resolve(for source: DequantSource, target: Target, model: ModelFile?) throws -> ResolvedDequant {
         let encoding = source.info.encoding
         let wide = encoding.bits > 16
@@ -93,6 +117,11 @@ public struct DequantSettings: Sendable, Equatable {
             throw AudioDQError.float32CannotHold(path: source.path, encoding: encoding.displayName, output: output)
         }
         let method = resolvedMethod
+        let (quantizer, quantizerReason) = try resolveQuantizer(for: source)
+        if method == .variational && quantizer.kind != .container {
+            throw AudioDQError.quantizerDoesNotFit(path: source.path, quantizer: QuantizerChoice(quantizer).description,
+                                                      reason: "variational noise is learned for the container's codes only")
+        }
         var modelSHA256: String?
         if method == .variational {
             guard let model else { throw AudioDQError.modelRequired(method: .variational) }
@@ -107,15 +136,17 @@ public struct DequantSettings: Sendable, Equatable {
         return ResolvedDequant(sourceSHA256: source.sha256, raw: source.raw?.spec, format: format, dtype: type,
                                range: range ?? (format == .wav ? .symmetric : .unit), seed: seed,
                                stream: streamName.map { .given($0) } ?? .sourceSHA256, method: method,
-                               modelSHA256: modelSHA256)
+                               modelSHA256: modelSHA256, quantizer: quantizer, quantizerReason: quantizerReason)
     }
 }
 
 /// A source as resolution sees it: opened (`info`), read as `raw` (nil for a file with a
-/// header), and its SHA-256 when it has been hashed.
+/// header), its SHA-256 when it has been hashed, and what `QuantizerDetector` found in its codes
+/// when that was needed (`DequantSettings.needsDetection`; `SourceScan`).
 struct DequantSource {
     var path: String
     var info: SoundFileInfo
     var raw: RawFormat?
     var sha256: String?
+    var detection: QuantizerDetection? = nil
 }

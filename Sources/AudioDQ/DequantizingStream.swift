@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SoundFileIO
+import DiscreteAudio
 import Dequantization
 
 /// The one streaming loop of audiodq: codes read from a `CodeReader`, dequantized block by
@@ -160,15 +161,18 @@ enum DequantizingStream {
         return dequantizer.producesLogQ ? total : nil
     }
 
-    /// The dequantizer `convert` and `report` use: variational with `model`'s q, uniform without.
-    static func dequantizer(model: DequantModel?, binCount: Int, range: DequantRange, key: NoiseKey, channels: Int,
+    /// The dequantizer `convert` and `report` use: variational with `model`'s q (container cells:
+    /// `DequantSettings.resolve` refuses other quantizers with it), uniform into `quantizer`'s
+    /// cells without (`CellDequantizer`: container cells give `UniformDequantizer`'s bytes).
+    static func dequantizer(model: DequantModel?, quantizer: Quantizer, range: DequantRange, key: NoiseKey, channels: Int,
                             threads: Int) throws -> any Dequantizer {
         if let model {
+            precondition(quantizer.kind == .container, "variational noise needs container cells")
             return try VariationalDequantizer(model: model, range: range, key: key, channels: channels, threads: threads)
         }
-        var uniform = UniformDequantizer(binCount: binCount, range: range, key: key)
-        uniform.threads = threads
-        return uniform
+        var cells = CellDequantizer(quantizer: quantizer, range: range, key: key)
+        cells.threads = threads
+        return cells
     }
 }
 

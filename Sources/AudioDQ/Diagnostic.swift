@@ -75,6 +75,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .conflictsWithModel(let p, _, _, _): return (.usage, p)
         case .quantizerDoesNotFit(let p, _, _), .quantizerInUse(let p, _): return (.input, p)
         case .mixedQuantizers: return (.input, nil)
+        case .quantizerContradicted(let p, _, _, _, _, _): return (.input, p)
         }
     }
 
@@ -97,6 +98,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .binCountMismatch(let p, _, _), .wrongMethod(let p, _, _), .inputMismatch(let p, _, _): return (.model, p)
         case .noUsableData, .nonFiniteLoss: return (.model, nil)
         case .invalidHyperparameter: return (.usage, nil)
+        case .codeOffQuantizer: return (.input, nil)
         }
     }
 

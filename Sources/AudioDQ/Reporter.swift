@@ -30,11 +30,19 @@ public enum Reporter {
         let reader = try Converter.open(options.original, raw: options.settings.raw)
         let info = reader.info
         let source = DequantSource(path: options.original, info: info, raw: options.settings.raw)
+        // the within-bin checks judge container cells: `auto` means `container` here, and another
+        // quantizer is refused (not yet measured against its cells)
+        var settings = options.settings
+        if settings.quantizer == .auto { settings.quantizer = .container }
+        if settings.quantizer != .container || settings.domain == .linear {
+            throw AudioDQError.quantizerDoesNotFit(path: options.original, quantizer: settings.domain == .linear ? "linear domain" : settings.quantizer.description,
+                                                   reason: "report judges the container's cells only")
+        }
         if options.settings.method == .variational && options.dequantized == nil {
             // dequantize with q exactly as `convert --method variational` would (the same
             // resolution: the dtype asked for, float64 for 24-bit), then judge that
             let modelFile = try options.settings.loadModel()
-            let resolved = try options.settings.resolve(for: source, target: .values, model: modelFile)
+            let resolved = try settings.resolve(for: source, target: .values, model: modelFile)
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("audiodq-report-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: tmp) }
@@ -82,7 +90,7 @@ public enum Reporter {
             if let m = sidecar?.dequantization.model { extra["model"] = m }
             if let s = sidecar?.dequantization.seed { extra["seed"] = String(s) }
         } else {
-            let r = try options.settings.resolve(for: source, target: .values, model: nil)
+            let r = try settings.resolve(for: source, target: .values, model: nil)
             resolved = r
             range = r.range
             precision = r.dtype == .float32 ? .float32 : .float64

@@ -4,7 +4,8 @@ import Dequantization
 /// What a dequantization does, every default decided (`DequantSettings.resolve`): together with
 /// the source's bytes these fields fix every output value byte for byte. The sidecar records it
 /// (`Sidecar.resolved` reads it back), and an output is up to date exactly when the value its
-/// sidecar records equals the one resolved for this run (`BatchConverter.upToDate`).
+/// sidecar records equals the one resolved for this run (`BatchConverter.upToDate`). `==`
+/// compares every field except `quantizerReason` (why the cells were chosen changes no byte).
 public struct ResolvedDequant: Sendable, Equatable {
     /// The noise stream's name.
     public enum Stream: Sendable, Equatable {
@@ -33,10 +34,17 @@ public struct ResolvedDequant: Sendable, Equatable {
     public var uVariant: String
     /// The counter-based generator of the noise bits.
     public var generator: String
+    /// The cells each code is dequantized into (`Quantizer`; `container` in sidecars written
+    /// before quantizers existed).
+    public var quantizer: Quantizer
+    /// Why: "given", or the detector's reason (`QuantizerDetection.reason`), or the domain's.
+    /// Recorded, not compared.
+    public var quantizerReason: String?
 
     public init(sourceSHA256: String?, raw: String?, format: ValueFormat, dtype: ValueType, range: DequantRange,
                 seed: UInt64, stream: Stream, method: DequantMethod, modelSHA256: String?,
-                uVariant: String? = nil, generator: String = ResolvedDequant.generatorName) {
+                uVariant: String? = nil, generator: String = ResolvedDequant.generatorName,
+                quantizer: Quantizer, quantizerReason: String? = nil) {
         self.sourceSHA256 = sourceSHA256
         self.raw = raw
         self.format = format
@@ -48,6 +56,15 @@ public struct ResolvedDequant: Sendable, Equatable {
         self.modelSHA256 = modelSHA256
         self.uVariant = uVariant ?? Sidecar.uVariant(method: method, dtype: dtype)
         self.generator = generator
+        self.quantizer = quantizer
+        self.quantizerReason = quantizerReason
+    }
+
+    public static func == (a: ResolvedDequant, b: ResolvedDequant) -> Bool {
+        a.sourceSHA256 == b.sourceSHA256 && a.raw == b.raw && a.format == b.format && a.dtype == b.dtype
+            && a.range == b.range && a.seed == b.seed && a.stream == b.stream && a.method == b.method
+            && a.modelSHA256 == b.modelSHA256 && a.uVariant == b.uVariant && a.generator == b.generator
+            && a.quantizer == b.quantizer
     }
 
     /// `dequantization.generator` of every output this version writes.

@@ -3,7 +3,9 @@ import SoundFileIO
 
 /// What `audiodq restore` does: continuous values back to the exact source codes.
 ///
-/// Each value is decoded with the sidecar's rule (`DequantRange.bin(of:binCount:)`); a value that is
+/// Each value is decoded with the sidecar's rule through its quantizer's cells (`CellDecoder`:
+/// the cell holding y gives the stored code bit for bit; container cells when the sidecar has no
+/// quantizer or there is no sidecar); a value that is
 /// not finite or outside the range stops the run with an error naming its sample index, and no
 /// output is left. The codes are written in the source's encoding, in the container that OUT's
 /// extension names; 8-bit PCM goes into the container's own 8-bit flavour when it holds only the
@@ -67,9 +69,18 @@ public enum Restorer {
         guard let container = AudioContainer(pathExtension: FileSystem.pathExtension(o.output)) else {
             throw AudioDQError.unknownOutputFormat(path: o.output, allowed: Restorer.containerExtensions)
         }
+        // what the sidecar says was done (`Sidecar.resolved`: an old sidecar reads back with
+        // container cells); without a sidecar, the overrides and container cells
+        let resolved = try sidecar.map { sc throws in
+            guard let r = sc.resolved else {
+                throw AudioDQError.badSidecar(path: scPath, reason: "method '\(sc.dequantization.method)' or quantizer '\(sc.dequantization.quantizer?.name ?? "")' unknown to this version")
+            }
+            return r
+        }
         let sourceEncoding = o.encoding ?? sidecar!.source.encoding
-        let range = o.range ?? sidecar!.dequantization.range
-        let k = sourceEncoding.binCount
+        let range = o.range ?? resolved!.range
+        let quantizer = o.encoding == nil ? resolved?.quantizer ?? .container(sourceEncoding) : .container(sourceEncoding)
+        let decoder = CellDecoder(quantizer: quantizer, range: range)
         guard let encoding = container.storedEncoding(for: sourceEncoding) else {
             throw AudioDQError.soundFile(.containerCannotHold(path: o.output, container: container.displayName,
                                                               encoding: sourceEncoding.displayName))
@@ -101,12 +112,12 @@ public enum Restorer {
             let n = try values.withUnsafeMutableBufferPointer { try reader.read(into: $0) }
             if n == 0 { break }
             for i in 0..<n {
-                guard let b = range.bin(of: values[i], binCount: k) else {
+                guard let b = decoder.bin(of: values[i]) else {
                     let v = values[i]
                     throw AudioDQError.badValue(path: o.input, index: index + i, value: v,
                                                 reason: v.isFinite ? "is outside the \(range.rawValue) range [\(Int(range.lowerBound)), 1)" : "is not finite")
                 }
-                bins[i] = UInt32(b)
+                bins[i] = b
             }
             do {
                 try bins.withUnsafeBufferPointer { try writer.write(bins: UnsafeBufferPointer(rebasing: $0[0..<n])) }

@@ -62,6 +62,9 @@ public struct Sidecar: Codable, Sendable, Equatable {
         /// retrained in place has the same `model` path, not the same hash). Absent in sidecars
         /// written before this field existed.
         public var modelSHA256: String? = nil
+        /// The cells the codes were dequantized into (`SidecarQuantizer`); absent in sidecars
+        /// written before quantizers existed, which are `container`.
+        public var quantizer: SidecarQuantizer? = nil
     }
 
     public var schema: String = "audiodq.sidecar/1"
@@ -104,22 +107,27 @@ public struct Sidecar: Codable, Sendable, Equatable {
         dequantization = Dequantization(
             method: r.method.rawValue, range: r.range, seed: r.seed, stream: NoiseKey(seed: r.seed, name: streamName).stream,
             streamName: streamName, streamSource: r.stream == .sourceSHA256 ? Sidecar.streamFromSourceSHA256 : nil,
-            generator: r.generator, uVariant: r.uVariant, encode: r.range.encodeFormula, decode: r.range.decodeFormula,
-            model: r.method == .variational ? modelPath : nil, logQTotalNats: logQTotalNats, modelSHA256: r.modelSHA256)
+            generator: r.generator, uVariant: r.uVariant, encode: SidecarQuantizer.encodeRule(r.quantizer, range: r.range),
+            decode: SidecarQuantizer.decodeRule(r.quantizer, range: r.range),
+            model: r.method == .variational ? modelPath : nil, logQTotalNats: logQTotalNats, modelSHA256: r.modelSHA256,
+            quantizer: SidecarQuantizer(r.quantizer, reason: r.quantizerReason))
     }
 
     /// What this sidecar says was done, as the `ResolvedDequant` it was written from; nil when
     /// its method is not one this version knows. The stream is the source's SHA-256 when
     /// `streamSource` says so or the name is that hash (sidecars written before `streamSource`
     /// existed; a name equal to the hash draws the same noise), a given name otherwise. A sidecar
-    /// without `uVariant` (written before it existed) formed u as its method and dtype imply.
+    /// without `uVariant` (written before it existed) formed u as its method and dtype imply; one
+    /// without `quantizer` used container cells. nil too for a quantizer this version cannot build.
     public var resolved: ResolvedDequant? {
         guard let method = DequantMethod(rawValue: dequantization.method) else { return nil }
         let d = dequantization
+        guard let quantizer = d.quantizer.map({ $0.quantizer(encoding: source.encoding) }) ?? .container(source.encoding) else { return nil }
         let fromSource = d.streamName == source.sha256 && (d.streamSource == nil || d.streamSource == Sidecar.streamFromSourceSHA256)
         return ResolvedDequant(sourceSHA256: source.sha256, raw: source.raw, format: output.format, dtype: output.dtype,
                                range: d.range, seed: d.seed, stream: fromSource ? .sourceSHA256 : .given(d.streamName),
-                               method: method, modelSHA256: d.modelSHA256, uVariant: d.uVariant, generator: d.generator)
+                               method: method, modelSHA256: d.modelSHA256, uVariant: d.uVariant, generator: d.generator,
+                               quantizer: quantizer, quantizerReason: d.quantizer?.reason)
     }
 
     /// The sidecar path of an output: OUT + ".json".

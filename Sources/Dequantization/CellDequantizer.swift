@@ -1,4 +1,5 @@
 import DiscreteAudio
+import Synchronization
 
 /// Uniform dequantization into the quantizer's true cells: each stored code is replaced by a
 /// uniform point of its cell, y = image in `range` of t = lower_j + u·(upper_j − lower_j), with
@@ -61,6 +62,9 @@ public struct CellDequantizer: Sendable {
     let cellsD: [DoubleCell]
     /// `lookup.float32CarriesNoise`, computed once.
     public let float32CarriesNoise: Bool
+    /// Threads a streamed block is sliced over (`Dequantizer.dequantize`); the values do not
+    /// depend on it.
+    public var threads = 1
 
     public init(quantizer: Quantizer, range: DequantRange, key: NoiseKey) {
         self.quantizer = quantizer
@@ -232,5 +236,27 @@ struct DoubleCell: CellPlacement {
     func place(_ u: Double) -> Double {
         let y = lower + u * width
         return y < upper ? y : below
+    }
+}
+
+/// Streaming: blocks of `preferredFrames` frames (no context), each sliced over `threads`
+/// threads, as `UniformDequantizer`. A code off the quantizer stops the stream with
+/// `DequantizationError.codeOffQuantizer` naming the first one (lowest index) of the block.
+extension CellDequantizer: PointwiseDequantizer {
+    public func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
+                                                    into values: UnsafeMutableBufferPointer<Value>,
+                                                    logQ: UnsafeMutableBufferPointer<Float>?) throws {
+        let first = block.firstIndex
+        let firstOff = Mutex<Int?>(nil)
+        forSlices(block.sampleCount, threads: threads) { lo, hi in
+            if let bad = Value.dequantize(self, bins: UnsafeBufferPointer(rebasing: codes[lo..<hi]), firstIndex: first + lo,
+                                          into: UnsafeMutableBufferPointer(rebasing: values[lo..<hi])) {
+                firstOff.withLock { $0 = min($0 ?? bad, bad) }
+            }
+        }
+        if let bad = firstOff.withLock({ $0 }) {
+            throw DequantizationError.codeOffQuantizer(quantizer: quantizer.description, index: bad,
+                                                       bin: Int(codes[bad - first]))
+        }
     }
 }

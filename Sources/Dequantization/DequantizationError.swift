@@ -14,6 +14,8 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     /// A training setting outside what the trainer can run (`name` the setting, `value` as
     /// given, `requirement` what it must be).
     case invalidHyperparameter(name: String, value: String, requirement: String)
+    /// A stored code (`bin`, at interleaved sample `index`) that `quantizer` cannot produce.
+    case codeOffQuantizer(quantizer: String, index: Int, bin: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
         case .wrongMethod(let p, let e, let f):
             return "\(p): a \(f.rawValue)-dequantization model, where a \(e.rawValue) one is needed"
         case .invalidHyperparameter(let n, let v, let r): return "\(n) \(v): must be \(r)"
+        case .codeOffQuantizer(let q, let i, let b): return "sample \(i): code bin \(b) is not one the quantizer \(q) produces"
         }
     }
 }

@@ -57,6 +57,10 @@ public protocol DequantizedValue: BinaryFloatingPoint, Sendable {
     /// placed into their bins with the top guard.
     static func place(bins: UnsafePointer<UInt32>, u: UnsafePointer<Float>, offset: Int, scale: Double,
                       into out: UnsafeMutableBufferPointer<Self>)
+    /// Uniform dequantization into `dequantizer`'s cells (`CellDequantizer.dequantize`): nil, or
+    /// the index of the first code off its quantizer.
+    static func dequantize(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                           into out: UnsafeMutableBufferPointer<Self>) -> Int?
 }
 
 extension DequantizedValue {
@@ -73,8 +77,19 @@ extension DequantizedValue {
     }
 }
 
-extension Float: DequantizedValue {}
-extension Double: DequantizedValue {}
+extension Float: DequantizedValue {
+    public static func dequantize(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                                  into out: UnsafeMutableBufferPointer<Float>) -> Int? {
+        dequantizer.dequantize(bins: bins, firstIndex: firstIndex, into: out)
+    }
+}
+
+extension Double: DequantizedValue {
+    public static func dequantize(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
+                                  into out: UnsafeMutableBufferPointer<Double>) -> Int? {
+        dequantizer.dequantize(bins: bins, firstIndex: firstIndex, into: out)
+    }
+}
 
 /// A dequantizer that one streaming loop drives: it cuts the stream into blocks and fills each
 /// block's values (and, for learned noise, per-sample log q) from its codes.
@@ -100,6 +115,19 @@ public protocol Dequantizer {
     func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
                                              into values: UnsafeMutableBufferPointer<Value>,
                                              logQ: UnsafeMutableBufferPointer<Float>?) throws
+}
+
+/// A dequantizer whose values depend on each sample's own code and index only (uniform noise):
+/// blocks of `preferredFrames` frames with no context, and no log q.
+public protocol PointwiseDequantizer: Dequantizer {}
+
+extension PointwiseDequantizer {
+    public var producesLogQ: Bool { false }
+
+    public func block(startingAt start: Int, of layout: StreamLayout, preferredFrames: Int) -> DequantizationBlock {
+        let end = min(layout.frames, start + max(1, preferredFrames))
+        return DequantizationBlock(frames: start..<end, codeFrames: start..<end, layout: layout)
+    }
 }
 
 /// Carries a non-Sendable value (pointers, a non-escaping closure) across threads; the user

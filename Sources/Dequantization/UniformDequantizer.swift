@@ -142,14 +142,7 @@ public struct UniformDequantizer: Sendable {
 
 /// Streaming: blocks of `preferredFrames` frames (no context: each value depends on its own code
 /// and index only), each sliced over `threads` threads.
-extension UniformDequantizer: Dequantizer {
-    public var producesLogQ: Bool { false }
-
-    public func block(startingAt start: Int, of layout: StreamLayout, preferredFrames: Int) -> DequantizationBlock {
-        let end = min(layout.frames, start + max(1, preferredFrames))
-        return DequantizationBlock(frames: start..<end, codeFrames: start..<end, layout: layout)
-    }
-
+extension UniformDequantizer: PointwiseDequantizer {
     public func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
                                                     into values: UnsafeMutableBufferPointer<Value>,
                                                     logQ: UnsafeMutableBufferPointer<Float>?) throws {

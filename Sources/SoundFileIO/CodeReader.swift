@@ -204,6 +204,16 @@ public final class CodeReader {
         }
     }
 
+    /// Goes back to the first frame, so the next `read` delivers the stream again from frame 0
+    /// (a scan of the codes before converting them: `SourceScan`). Direct reads are positioned
+    /// by frame count alone; libsndfile's reads seek (fails for a stream that cannot seek).
+    public func rewind() throws(SoundFileError) {
+        if direct == nil && sf_seek(handle, 0, Int32(SEEK_SET)) != 0 {
+            throw .readFailed(path: path, reason: "cannot seek back to the first frame")
+        }
+        framesRead = 0
+    }
+
     /// Reads up to `bins.count / channels` frames into `bins` (interleaved bin indices).
     /// Returns the frames read; 0 at the end. Throws `.truncated` when the file ends before the
     /// declared frame count, and `.readFailed` on an I/O error.

@@ -92,7 +92,9 @@ struct Convert: ParsableCommand {
         options.hashOutput = hashOutput
         let s = try Converter.run(options)
         if !quiet {
-            printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed))")
+            // the quantizer is named when its cells are not the container's own codes
+            let q = s.dequantization.quantizer.flatMap { $0.kind == "container" ? nil : ", quantizer \($0.name): \($0.reason ?? "given")" } ?? ""
+            printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed)\(q))")
         }
     }
 

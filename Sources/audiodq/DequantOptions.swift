@@ -25,6 +25,9 @@ struct DequantOptions: ParsableArguments {
     @Option(name: .customLong("key"), help: "Noise stream name (FNV-1a 64 hashed into the noise key). Default: the input's SHA-256 in hex (the sidecar's source.sha256), so different files get independent noise. convert: not in batch mode (each file is keyed by its own SHA-256).")
     var streamName: String?
 
+    /// `--quantizer`, `--domain`: the declaration `train` and `eval` use too.
+    @OptionGroup var cells: QuantizerOptions
+
     func validate() throws {
         _ = try parseRaw(raw)
     }
@@ -40,6 +43,8 @@ struct DequantOptions: ParsableArguments {
         settings.method = method
         settings.modelPath = model
         settings.raw = try parseRaw(raw)
+        settings.quantizer = cells.quantizer
+        settings.domain = cells.domain
         return settings
     }
 }

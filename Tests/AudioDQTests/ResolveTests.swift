@@ -8,9 +8,44 @@ import Testing
                  _ change: (inout DequantSettings) -> Void = { _ in }) throws -> ResolvedDequant {
         var settings = DequantSettings()
         change(&settings)
-        let info = try CodeReader(path: fixture(fixtureName)).info
-        return try settings.resolve(for: DequantSource(path: fixtureName, info: info, raw: nil, sha256: "abc"),
+        let reader = try CodeReader(path: fixture(fixtureName))
+        let detection = settings.needsDetection(reader.info.encoding) ? try SourceScan.detect(reader) : nil
+        return try settings.resolve(for: DequantSource(path: fixtureName, info: reader.info, raw: nil, sha256: "abc", detection: detection),
                                     target: target, model: nil)
+    }
+
+    /// The quantizer: auto is the detection (which resolve needs), a given one is taken as given
+    /// for linear PCM; G.711 bytes follow the domain; what cannot apply is refused.
+    @Test func quantizerChoices() throws {
+        #expect(try resolve("speech-s16.wav", .file("o.f32")).quantizer == .container(.pcm16))
+        #expect(try resolve("speech-s16.wav", .file("o.f32")) { $0.quantizer = .lattice(stepLog2: 4) }.quantizer
+                == Quantizer.lattice(.pcm16, stepLog2: 4))
+        #expect(try resolve("speech-s16.wav", .file("o.f32")) { $0.quantizer = .alaw }.quantizer
+                == Quantizer.g711Linear(.alaw, container: .pcm16))
+        #expect(try resolve("speech-ulaw.au", .file("o.f32")).quantizer == .container(.ulaw))
+        #expect(try resolve("speech-ulaw.au", .file("o.f32")) { $0.domain = .linear }.quantizer
+                == Quantizer.g711Linear(.ulaw, container: .ulaw))
+        #expect(try resolve("speech-ulaw.au", .file("o.f32")) { $0.quantizer = .mulaw; $0.domain = .linear }.quantizer
+                == Quantizer.g711Linear(.ulaw, container: .ulaw))
+        #expect(try resolve("speech-ulaw.au", .file("o.f32")) { $0.quantizer = .mulaw }.quantizer == .container(.ulaw))
+        let refused: [(String, (inout DequantSettings) -> Void)] = [
+            ("speech-ulaw.au", { $0.quantizer = .lattice(stepLog2: 2) }),
+            ("speech-ulaw.au", { $0.quantizer = .alaw }),
+            ("speech-ulaw.au", { $0.quantizer = .container; $0.domain = .linear }),
+            ("speech-u8.wav", { $0.quantizer = .mulaw }),
+            ("speech-s16.wav", { $0.quantizer = .lattice(stepLog2: 16) }),
+            ("speech-s16.wav", { $0.quantizer = .lattice(stepLog2: 8); $0.method = .variational }),
+        ]
+        for (name, change) in refused {
+            #expect(throws: AudioDQError.self, "\(name)") { try resolve(name, .file("o.f32"), change) }
+        }
+        // resolving auto for linear PCM without the detection is an internal error, not a guess
+        var settings = DequantSettings()
+        settings.quantizer = .auto
+        let info = try CodeReader(path: fixture("speech-s16.wav")).info
+        #expect(throws: AudioDQError.self) {
+            try settings.resolve(for: DequantSource(path: "speech-s16.wav", info: info, raw: nil, sha256: "abc"), target: .file("o.f32"), model: nil)
+        }
     }
 
     @Test func defaultsFollowTheOutputAndTheEncoding() throws {

@@ -1,0 +1,73 @@
+import DiscreteAudio
+
+/// `dequantization.quantizer` of a sidecar: the cells the codes were dequantized into
+/// (`Quantizer`), as written and read back. Absent in sidecars written before quantizers
+/// existed: those are `container` (cells one code wide).
+///
+/// `kind`: "container", "lattice" (step 2^`stepLog2` in container units) or "g711-linear" (the
+/// decision intervals of `law` in the linear domain, on a scale of S = `scale` values: 65536 for
+/// the law's own bytes, K for PCM holding the expanded values). `cells`: how many. `reason`: why
+/// this quantizer ("given", or what detection found). The exact rule is the sidecar's
+/// `dequantization.encode`/`decode` (`encodeRule`, `decodeRule`).
+public struct SidecarQuantizer: Codable, Sendable, Equatable {
+    public var kind: String
+    public var stepLog2: Int?
+    public var law: SampleEncoding?
+    public var scale: Int
+    public var cells: Int
+    public var name: String
+    public var reason: String?
+
+    init(_ q: Quantizer, reason: String?) {
+        switch q.kind {
+        case .container: kind = "container"
+        case .lattice(let k): kind = "lattice"; stepLog2 = k
+        case .g711Linear(let l): kind = "g711-linear"; law = l
+        }
+        scale = q.scaleSize
+        cells = q.cellCount
+        name = q.description
+        self.reason = reason
+    }
+
+    /// The quantizer recorded, for a source of `encoding`; nil when the record is not one this
+    /// version can build.
+    func quantizer(encoding: SampleEncoding) -> Quantizer? {
+        let q: Quantizer?
+        switch kind {
+        case "container": q = .container(encoding)
+        case "lattice": q = stepLog2.flatMap { try? Quantizer.lattice(encoding, stepLog2: $0) }
+        case "g711-linear": q = law.flatMap { try? Quantizer.g711Linear($0, container: encoding) }
+        default: q = nil
+        }
+        return q.flatMap { $0.scaleSize == scale && $0.cellCount == cells ? $0 : nil }
+    }
+
+    /// `dequantization.encode`: y from the code's cell [lower, upper) on the scale
+    /// [−S/2, S/2) and u ∈ [0, 1). Container cells keep the range's own formula (in K).
+    static func encodeRule(_ q: Quantizer, range: DequantRange) -> String {
+        if q.kind == .container { return range.encodeFormula }
+        let t = "lower + u * (upper - lower)"
+        let y = range == .unit ? "y = (\(t) + S/2) / S" : "y = (\(t)) / (S/2)"
+        return "\(y), S = \(q.scaleSize), [lower, upper) the cell of the code (\(q.description))"
+    }
+
+    /// `dequantization.decode`: the stored code from y, exact at every cell boundary
+    /// (`CellDecoder`). Container cells keep the range's own formula (in K).
+    static func decodeRule(_ q: Quantizer, range: DequantRange) -> String {
+        let s = q.scaleSize
+        let x = range == .unit ? "x = floor(y * \(s))" : "x = floor(y * \(s / 2)) + \(s / 2)"
+        switch q.kind {
+        case .container:
+            return range.decodeFormula
+        case .lattice(let k):
+            return "\(x); code = x - x mod \(1 << k) (bin; value = code - \(s / 2))"
+        case .g711Linear(let law):
+            let name = law == .ulaw ? "mu-law" : "A-law"
+            let code = q.encoding.isLinear
+                ? "code = \(s / 2) + the level of the \(name) decision interval holding x - \(s / 2) (G.711 levels x \(s >> 16))"
+                : "code = the \(name) code whose decision interval holds x - 32768 (bin order, -0 and +0 apart)"
+            return "\(x); \(code)"
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import AudioDQ
+
+/// `convert`, batch conversion and `restore` dequantize into the quantizer's true cells
+/// (issue #12): `--quantizer auto|container|lattice:K|mulaw|alaw`, `--domain code|linear`.
+@Suite struct QuantizerConvertTests {
+    /// A mono 8-bit WAV at 8 kHz (unsigned: byte = c + 128) holding the 8-bit codes c.
+    static func wav8(_ codes: [Int]) -> Data {
+        var d = Data()
+        func u16(_ v: Int) { d.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)]) }
+        func u32(_ v: Int) { u16(v & 0xFFFF); u16(v >> 16 & 0xFFFF) }
+        d.append(contentsOf: Array("RIFF".utf8)); u32(4 + 8 + 16 + 8 + codes.count + codes.count % 2)
+        d.append(contentsOf: Array("WAVEfmt ".utf8)); u32(16)
+        u16(1); u16(1); u32(8000); u32(8000); u16(1); u16(8)
+        d.append(contentsOf: Array("data".utf8)); u32(codes.count)
+        d.append(contentsOf: codes.map { UInt8($0 + 128) })
+        if codes.count % 2 == 1 { d.append(0) }
+        return d
+    }
+
+    /// 8-bit codes of a decaying tone (many distinct levels), and the same audio as a 16-bit WAV
+    /// (c·256) and as an 8-bit WAV, written into `dir`.
+    static func eightBitAudio(_ dir: TempDir) throws -> (codes: [Int], wav16: String, wav8: String) {
+        let codes = InfoQuantizerTests.tone().map { Int(($0 / 256).rounded(.down)) }
+        let wav16 = dir.file("x256.wav"), wav8 = dir.file("u8.wav")
+        try InfoQuantizerTests.wav(codes.map { Int16($0 * 256) }).write(to: URL(fileURLWithPath: wav16))
+        try Self.wav8(codes).write(to: URL(fileURLWithPath: wav8))
+        return (codes, wav16, wav8)
+    }
+
+    static func convert(_ args: [String]) throws -> CLI.Result {
+        let r = try CLI.run(["convert"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        return r
+    }
+
+    @Test func eightBitsInSixteenConvertLikeTheEightBitFile() throws {
+        let dir = try TempDir()
+        let (codes, wav16, wav8) = try Self.eightBitAudio(dir)
+        for ext in ["f64", "f32"] {
+            // one stream name for both files (the default, each file's SHA-256, would differ)
+            let r = try Self.convert([wav16, dir.file("x256.\(ext)"), "--quantizer", "auto", "--key", "k"])
+            #expect(r.stderr.contains("quantizer lattice 2^8 (8 of 16 bits): every sample is a multiple of 2^8"), "\(r.stderr)")
+            let r8 = try Self.convert([wav8, dir.file("u8.\(ext)"), "--key", "k"])
+            #expect(!r8.stderr.contains("quantizer"), "the 8-bit file's own codes are not announced: \(r8.stderr)")
+            // float64 and float32 alike: the lattice cell of c·256 is the 8-bit cell of c, same u
+            #expect(try bytes(dir.file("x256.\(ext)")) == bytes(dir.file("u8.\(ext)")), "\(ext)")
+        }
+        let sc = try Sidecar.load(path: dir.file("x256.f64.json"))
+        let q = try #require(sc.dequantization.quantizer)
+        #expect(q.kind == "lattice" && q.stepLog2 == 8 && q.scale == 65536 && q.cells == 256)
+        #expect(q.reason?.hasPrefix("every sample is a multiple of 2^8") == true)
+        #expect(sc.dequantization.decode == "x = floor(y * 65536); code = x - x mod 256 (bin; value = code - 32768)")
+        #expect(try sc.resolved?.quantizer == Quantizer.lattice(.pcm16, stepLog2: 8))
+        for ext in ["f64", "f32"] {
+            let back = dir.file("back-\(ext).wav")
+            let r = try CLI.run(["restore", dir.file("x256.\(ext)"), back])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try readBins(back).bins == codes.map { UInt32($0 * 256 + 32768) }, "\(ext)")
+        }
+    }
+
+    @Test func containerQuantizerGivesTheContainersBytes() throws {
+        let dir = try TempDir()
+        let (codes, wav16, _) = try Self.eightBitAudio(dir)
+        let r = try Self.convert([wav16, dir.file("c.f32"), "--quantizer", "container", "--key", "k"])
+        #expect(!r.stderr.contains("quantizer"), "\(r.stderr)")
+        let bins = codes.map { UInt32($0 * 256 + 32768) }
+        var expected = [Float](repeating: 0, count: bins.count)
+        let uniform = UniformDequantizer(binCount: 65536, range: .unit, key: NoiseKey(seed: 0, name: "k"))
+        bins.withUnsafeBufferPointer { b in expected.withUnsafeMutableBufferPointer { uniform.dequantize(bins: b, firstIndex: 0, into: $0) } }
+        #expect(try bytes(dir.file("c.f32")) == expected.withUnsafeBytes { Data($0) })
+        #expect(try Sidecar.load(path: dir.file("c.f32.json")).dequantization.quantizer?.kind == "container")
+        // and the detected lattice does differ from it
+        _ = try Self.convert([wav16, dir.file("auto.f32"), "--key", "k"])
+        #expect(try bytes(dir.file("auto.f32")) != bytes(dir.file("c.f32")))
+    }
+
+    @Test func muLawInTheLinearDomainFillsTheDecisionIntervals() throws {
+        let dir = try TempDir(), input = fixture("sweep-ulaw.wav"), out = dir.file("lin.f64")
+        let r = try Self.convert([input, out, "--domain", "linear"])
+        #expect(r.stderr.contains("quantizer mu-law cells (linear)"), "\(r.stderr)")
+        let bins = try readBins(input).bins
+        let q = try Quantizer.g711Linear(.ulaw, container: .ulaw)
+        let y = try bytes(out).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        #expect(y.count == bins.count)
+        var positions: [Double] = []
+        for (v, b) in zip(y, bins) {
+            let cell = try #require(q.cell(ofY: v, range: .unit))
+            #expect(q.bin(ofCell: cell) == Int(b))
+            positions.append(q.position(of: v * 65536 - 32768, inCell: cell))
+        }
+        // uniform over each interval: positions cover [0, 1) with mean 1/2
+        let mean = positions.reduce(0, +) / Double(positions.count)
+        #expect(abs(mean - 0.5) < 0.02 && positions.min()! < 0.01 && positions.max()! > 0.99, "mean \(mean)")
+        let sc = try Sidecar.load(path: out + ".json")
+        #expect(sc.dequantization.quantizer?.kind == "g711-linear" && sc.dequantization.quantizer?.law == .ulaw)
+        let back = dir.file("back.wav")
+        let rr = try CLI.run(["restore", out, back])
+        #expect(rr.status == 0, "\(rr.stderr)")
+        #expect(try readBins(back).bins == bins)
+        #expect(try readBins(back).encoding == .ulaw)
+        // the code domain (default) is today's: the same bytes as --quantizer container
+        _ = try Self.convert([input, dir.file("code.f64")])
+        _ = try Self.convert([input, dir.file("code2.f64"), "--quantizer", "container", "--domain", "code"])
+        #expect(try bytes(dir.file("code.f64")) == bytes(dir.file("code2.f64")))
+        #expect(try bytes(dir.file("code.f64")) != bytes(out))
+    }
+
+    @Test func aContradictedLatticeFailsAtTheFirstOffendingSample() throws {
+        let dir = try TempDir(), input = dir.file("full.wav")
+        let samples = InfoQuantizerTests.tone().map { Int16($0.rounded(.down)) }
+        try InfoQuantizerTests.wav(samples).write(to: URL(fileURLWithPath: input))
+        let first = try #require(samples.firstIndex { Int($0) % 256 != 0 })
+        let r = try CLI.run(["convert", input, dir.file("y.f32"), "--quantizer", "lattice:8", "--threads", "2", "--chunk-frames", "1000"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(input): sample \(first) (frame \(first), channel 0) is \(samples[first]), which the quantizer lattice 2^8 (8 of 16 bits) cannot produce"), "\(r.stderr)")
+        #expect(dir.entries == ["full.wav"])
+        // a quantizer that does not fit the container is refused before anything is written
+        let g = try CLI.run(["convert", fixture("sweep-ulaw.wav"), dir.file("z.f32"), "--quantizer", "lattice:2"])
+        #expect(g.status == 1 && g.stderr.contains("quantizer lattice:2 does not fit: the file holds G.711 mu-law codes"), "\(g.stderr)")
+        #expect(dir.entries == ["full.wav"])
+    }
+
+    @Test func batchRecordsTheQuantizerAndRedoesAnOutputWhoseQuantizerDiffers() throws {
+        let dir = try TempDir()
+        let corpus = dir.file("corpus"), out = dir.file("out")
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        let codes = InfoQuantizerTests.tone().map { Int(($0 / 256).rounded(.down)) }
+        try InfoQuantizerTests.wav(codes.map { Int16($0 * 256) }).write(to: URL(fileURLWithPath: corpus + "/x256.wav"))
+        try InfoQuantizerTests.wav(InfoQuantizerTests.tone().map { Int16($0.rounded(.down)) }).write(to: URL(fileURLWithPath: corpus + "/full.wav"))
+        _ = try Self.convert([corpus, out, "--jobs", "1"])
+        var records = try manifest(out + "/manifest-all.jsonl")
+        #expect(records.map(\.relative) == ["full.wav", "x256.wav"])
+        #expect(records.map(\.quantizer) == [nil, "lattice 2^8 (8 of 16 bits)"])
+        #expect(records.map(\.status) == [.ok, .ok])
+        // an old sidecar (no quantizer) is container cells: up to date for full.wav
+        let fullSidecar = out + "/full.f32.json"
+        var json = try #require(JSONSerialization.jsonObject(with: bytes(fullSidecar)) as? [String: Any])
+        var d = try #require(json["dequantization"] as? [String: Any])
+        d["quantizer"] = nil
+        json["dequantization"] = d
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: fullSidecar))
+        _ = try Self.convert([corpus, out, "--jobs", "1"])
+        records = try manifest(out + "/manifest-all.jsonl")
+        #expect(records.map(\.status) == [.skipped, .skipped])
+        // the same run asking for container cells: only the lattice file's output is redone
+        let before = try bytes(out + "/x256.f32")
+        _ = try Self.convert([corpus, out, "--jobs", "1", "--quantizer", "container"])
+        records = try manifest(out + "/manifest-all.jsonl")
+        #expect(records.map(\.status) == [.skipped, .ok])
+        #expect(records.map(\.quantizer) == [nil, nil])
+        #expect(try bytes(out + "/x256.f32") != before)
+        #expect(try Sidecar.load(path: out + "/x256.f32.json").dequantization.quantizer?.kind == "container")
+    }
+}
