@@ -38,7 +38,9 @@ enum SourceScan {
     static func detect(_ reader: CodeReader) throws -> QuantizerDetection {
         let info = reader.info
         var detector = try QuantizerDetector(encoding: info.encoding)
-        let buf = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunkFrames * info.channels)
+        // clipped to the file: a header declaring 65,535 channels must not cost 65,536 frames of them
+        let frames = Int(min(Int64(chunkFrames), max(1, info.frames)))
+        let buf = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: frames * info.channels)
         defer { buf.deallocate() }
         while true {
             let n: Int
