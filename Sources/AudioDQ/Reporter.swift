@@ -29,15 +29,11 @@ public enum Reporter {
     public static func run(_ options: ReportOptions) throws -> DiagnosticsReport {
         let reader = try Converter.open(options.original, raw: options.settings.raw)
         let info = reader.info
-        let source = DequantSource(path: options.original, info: info, raw: options.settings.raw)
-        // the within-bin checks judge container cells: `auto` means `container` here, and another
-        // quantizer is refused (not yet measured against its cells)
-        var settings = options.settings
-        if settings.quantizer == .auto { settings.quantizer = .container }
-        if settings.quantizer != .container || settings.domain == .linear {
-            throw AudioDQError.quantizerDoesNotFit(path: options.original, quantizer: settings.domain == .linear ? "linear domain" : settings.quantizer.description,
-                                                   reason: "report judges the container's cells only")
-        }
+        // dequantizing here with `auto` on linear PCM: the codes are scanned for their quantizer
+        // first (the reader rewinds); with --dequantized the sidecar's quantizer is the default
+        let detect = options.dequantized == nil && options.settings.needsDetection(info.encoding)
+        let source = try SourceScan.scan(reader, path: options.original, raw: options.settings.raw, hash: false, detect: detect)
+        let settings = options.settings
         if options.settings.method == .variational && options.dequantized == nil {
             // dequantize with q exactly as `convert --method variational` would (the same
             // resolution: the dtype asked for, float64 for 24-bit), then judge that
@@ -64,6 +60,7 @@ public enum Reporter {
 
         var values: ValueReader?
         var resolved: ResolvedDequant?
+        var cells: Quantizer = .container(info.encoding)
         let range: DequantRange
         let precision: ValuePrecision
         var extra = ["encoding": info.encoding.rawValue, "tool": "audiodq \(AudioDQVersion.string)"]
@@ -86,12 +83,19 @@ public enum Reporter {
             }
             precision = v.type == .float32 ? .float32 : .float64
             values = v
+            // the cells judged: a quantizer given wins over the sidecar's (auto: the sidecar's, container without one)
+            if settings.quantizer != .auto || settings.domain == .linear {
+                cells = try settings.resolveQuantizer(for: source).0
+            } else {
+                cells = sidecar?.resolved?.quantizer ?? .container(info.encoding)
+            }
             if let m = options.settings.method?.rawValue ?? sidecar?.dequantization.method { extra["method"] = m }
             if let m = sidecar?.dequantization.model { extra["model"] = m }
             if let s = sidecar?.dequantization.seed { extra["seed"] = String(s) }
         } else {
             let r = try settings.resolve(for: source, target: .values, model: nil)
             resolved = r
+            cells = r.quantizer
             range = r.range
             precision = r.dtype == .float32 ? .float32 : .float64
             extra["method"] = r.method.rawValue
@@ -102,8 +106,10 @@ public enum Reporter {
         var analyzers: [ChannelAnalyzer] = []
         do {
             for _ in 0..<ch {
-                analyzers.append(try ChannelAnalyzer(config: config, sampleRate: Double(info.sampleRate),
-                                                     binCount: k, range: range, precision: precision))
+                let analyzer = try ChannelAnalyzer(config: config, sampleRate: Double(info.sampleRate),
+                                                   binCount: k, range: range, precision: precision)
+                analyzer.quantizer = cells
+                analyzers.append(analyzer)
             }
         } catch { throw AudioDQError.invalidArgument("\(options.original): \(error)") }
 
@@ -122,7 +128,7 @@ public enum Reporter {
                 feeder.add(codes: $0.codes, values: $0.values)
             }
         } else {
-            let uniform = UniformDequantizer(binCount: k, range: range, key: NoiseKey(seed: options.settings.seed, name: streamName))
+            let uniform = CellDequantizer(quantizer: cells, range: range, key: NoiseKey(seed: options.settings.seed, name: streamName))
             if precision == .float32 {
                 try DequantizingStream.run(reader, dequantizer: uniform, as: Float.self, preferredFrames: options.chunkFrames) {
                     feeder.add(codes: $0.codes, values: $0.values)

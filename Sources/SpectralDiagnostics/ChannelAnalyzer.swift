@@ -35,6 +35,11 @@ public final class ChannelAnalyzer {
     private let codeChunk: UnsafeMutablePointer<Double>
     private static let chunk = 4096
 
+    /// The cells positions are measured in: nil or `container`, the code's own bin (`binCount`);
+    /// otherwise w = `Quantizer.position` of y in the code's cell on the quantizer's scale, and a
+    /// value outside the code's cell counts as leakage.
+    public var quantizer: Quantizer?
+
     public init(config: DiagnosticsConfig, sampleRate: Double, binCount: Int, range: DequantRange,
                 precision: ValuePrecision) throws {
         try config.validate()
@@ -73,7 +78,7 @@ public final class ChannelAnalyzer {
             let end = min(codes.count, begin + Self.chunk)
             let m = end - begin
             // one exclusive access per chunk (not per sample) to the accumulators
-            Self.scan(codes: UnsafeBufferPointer(rebasing: codes[begin..<end]),
+            Self.scan(quantizer: quantizer, codes: UnsafeBufferPointer(rebasing: codes[begin..<end]),
                       values: UnsafeBufferPointer(rebasing: values[begin..<end]),
                       range: range, binCount: binCount, precision: precision,
                       noise: noiseChunk, code: codeChunk, withinBin: &withinBin, containment: &containment)
@@ -88,14 +93,46 @@ public final class ChannelAnalyzer {
 
     /// Classifies one chunk (containment), feeds the within-bin summary, and writes the noise
     /// n = w − ½ and the codes as Double into `noise`/`code` (capacity ≥ codes.count).
-    private static func scan(codes: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Double>,
+    private static func scan(quantizer: Quantizer?, codes: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Double>,
                              range: DequantRange, binCount k: Int, precision: ValuePrecision,
                              noise: UnsafeMutablePointer<Double>, code: UnsafeMutablePointer<Double>,
                              withinBin: inout WithinBinAccumulator, containment: inout ChannelReport.Containment) {
-        let scale = range.scale(binCount: k)
-        let offset = Double(range.offset(binCount: k))
         let lower = range.lowerBound, upper = range.upperBound
         let fine = precision == .float64
+        if let q = quantizer, q.kind != .container {
+            let sz = q.scaleSize, half = Double(sz / 2)
+            let sc = range.scale(binCount: sz), off = Double(range.offset(binCount: sz))
+            for i in 0..<codes.count {
+                let x = Int(codes[i])
+                let y = values[i]
+                let t = range == .unit ? y * Double(sz) - half : y * half
+                var w = 0.5
+                if !y.isFinite {
+                    containment.nonFinite += 1
+                } else if let j = q.cell(ofBin: x) {
+                    w = q.position(of: t, inCell: j)
+                    if y < lower || y >= upper {
+                        containment.outOfRange += 1
+                        w = min(2, max(-1, w))
+                    } else if q.cell(ofY: y, range: range) != j {
+                        containment.binLeakage += 1
+                        w = min(2, max(-1, w))
+                    } else {
+                        let (lo, hi) = q.cell(j)
+                        let e = fine ? WithinBinAccumulator.minExponent
+                            : precision.gridStep(midpoint: sc * (Double(lo + hi) / 2 + half + off), binWidth: sc * Double(hi - lo)).exponent
+                        withinBin.add(w, stepExponent: e)
+                    }
+                } else {
+                    containment.binLeakage += 1   // a code the quantizer cannot produce has no cell
+                }
+                noise[i] = w - 0.5
+                code[i] = Double(x)
+            }
+            return
+        }
+        let scale = range.scale(binCount: k)
+        let offset = Double(range.offset(binCount: k))
         for i in 0..<codes.count {
             let x = Int(codes[i])
             let y = values[i]

@@ -154,4 +154,26 @@ import Testing
         #expect(try bytes(out + "/x256.f32") != before)
         #expect(try Sidecar.load(path: out + "/x256.f32.json").dequantization.quantizer?.kind == "container")
     }
+
+    /// report measures the within-cell position in the true cells: a lattice file's uniform noise
+    /// passes (dequantized here with the detected quantizer, or replayed with its sidecar's), and
+    /// the same values judged in container cells do not (they leave their one-code bins).
+    @Test func reportJudgesTheTrueCells() throws {
+        let dir = try TempDir(), input = dir.file("x256.wav")
+        let codes = InfoQuantizerTests.tone(count: 64000).map { Int(($0 / 256).rounded(.down)) }
+        try InfoQuantizerTests.wav(codes.map { Int16($0 * 256) }).write(to: URL(fileURLWithPath: input))
+        func passed(_ args: [String]) throws -> (Bool, CLI.Result) {
+            let json = dir.file("r\(UUID().uuidString).json")
+            let r = try CLI.run(["report", input, "--json", json, "--check"] + args)
+            let obj = try JSONSerialization.jsonObject(with: bytes(json)) as? [String: Any]
+            return (obj?["passed"] as? Bool == true, r)
+        }
+        let (here, h) = try passed([])
+        #expect(here && h.status == 0, "\(h.stdout)\(h.stderr)")
+        _ = try Self.convert([input, dir.file("y.f64")])
+        let (replayed, p) = try passed(["--dequantized", dir.file("y.f64")])
+        #expect(replayed && p.status == 0, "\(p.stdout)\(p.stderr)")
+        let (asContainer, c) = try passed(["--dequantized", dir.file("y.f64"), "--quantizer", "container"])
+        #expect(!asContainer && c.status == 1 && c.stderr.contains("containment"), "\(c.stdout)\(c.stderr)")
+    }
 }
