@@ -58,16 +58,16 @@ public enum Restorer {
     }
 
     @discardableResult
-    public static func run(_ o: RestoreOptions) throws -> Summary {
-        let scPath = o.sidecarPath ?? Sidecar.path(for: o.input)
+    public static func run(_ options: RestoreOptions) throws -> Summary {
+        let scPath = options.sidecarPath ?? Sidecar.path(for: options.input)
         var sidecar: Sidecar?
         if FileSystem.exists(scPath) {
             sidecar = try Sidecar.load(path: scPath)
-        } else if o.sidecarPath != nil || o.encoding == nil || o.range == nil {
-            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        } else if options.sidecarPath != nil || options.encoding == nil || options.range == nil {
+            throw AudioDQError.missingSidecar(path: options.input, sidecar: scPath)
         }
-        guard let container = AudioContainer(pathExtension: FileSystem.pathExtension(o.output)) else {
-            throw AudioDQError.unknownOutputFormat(path: o.output, allowed: Restorer.containerExtensions)
+        guard let container = AudioContainer(pathExtension: FileSystem.pathExtension(options.output)) else {
+            throw AudioDQError.unknownOutputFormat(path: options.output, allowed: Restorer.containerExtensions)
         }
         // what the sidecar says was done (`Sidecar.resolved`: an old sidecar reads back with
         // container cells); without a sidecar, the overrides and container cells
@@ -77,34 +77,34 @@ public enum Restorer {
             }
             return r
         }
-        let sourceEncoding = o.encoding ?? sidecar!.source.encoding
-        let range = o.range ?? resolved!.range
-        let quantizer = o.encoding == nil ? resolved?.quantizer ?? .container(sourceEncoding) : .container(sourceEncoding)
+        let sourceEncoding = options.encoding ?? sidecar!.source.encoding
+        let range = options.range ?? resolved!.range
+        let quantizer = options.encoding == nil ? resolved?.quantizer ?? .container(sourceEncoding) : .container(sourceEncoding)
         let decoder = CellDecoder(quantizer: quantizer, range: range)
         guard let encoding = container.storedEncoding(for: sourceEncoding) else {
-            throw AudioDQError.soundFile(.containerCannotHold(path: o.output, container: container.displayName,
+            throw AudioDQError.soundFile(.containerCannotHold(path: options.output, container: container.displayName,
                                                               encoding: sourceEncoding.displayName))
         }
-        let reader = try ValueReader(path: o.input, channels: o.channels ?? sidecar?.source.channels)
-        guard let channels = o.channels ?? reader.channels ?? sidecar?.source.channels else {
-            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        let reader = try ValueReader(path: options.input, channels: options.channels ?? sidecar?.source.channels)
+        guard let channels = options.channels ?? reader.channels ?? sidecar?.source.channels else {
+            throw AudioDQError.missingSidecar(path: options.input, sidecar: scPath)
         }
         if let rc = reader.channels, rc != channels {
-            throw AudioDQError.mismatch(path: o.input, detail: "holds \(rc) channels, sidecar says \(channels)")
+            throw AudioDQError.mismatch(path: options.input, detail: "holds \(rc) channels, sidecar says \(channels)")
         }
         guard reader.count % channels == 0 else {
-            throw AudioDQError.mismatch(path: o.input, detail: "\(reader.count) values are not whole frames of \(channels) channels")
+            throw AudioDQError.mismatch(path: options.input, detail: "\(reader.count) values are not whole frames of \(channels) channels")
         }
         if let s = sidecar, s.source.frames * s.source.channels != reader.count {
-            throw AudioDQError.mismatch(path: o.input, detail: "holds \(reader.count) values, sidecar says \(s.source.frames) frames x \(s.source.channels) channels")
+            throw AudioDQError.mismatch(path: options.input, detail: "holds \(reader.count) values, sidecar says \(s.source.frames) frames x \(s.source.channels) channels")
         }
-        guard let rate = o.sampleRate ?? reader.sampleRate ?? sidecar?.source.sampleRate else {
-            throw AudioDQError.missingSidecar(path: o.input, sidecar: scPath)
+        guard let rate = options.sampleRate ?? reader.sampleRate ?? sidecar?.source.sampleRate else {
+            throw AudioDQError.missingSidecar(path: options.input, sidecar: scPath)
         }
-        let out = try AtomicOutput(path: o.output, force: o.force, inputs: [o.input, scPath])
-        let writer = try makeWriter(out: out, finalPath: o.output, container: container, encoding: encoding,
+        let out = try AtomicOutput(path: options.output, force: options.force, inputs: [options.input, scPath])
+        let writer = try makeWriter(out: out, finalPath: options.output, container: container, encoding: encoding,
                                     sampleRate: rate, channels: channels)
-        let chunk = max(channels, (o.chunkValues / channels) * channels)
+        let chunk = max(channels, (options.chunkValues / channels) * channels)
         var values = [Double](repeating: 0, count: chunk)
         var bins = [UInt32](repeating: 0, count: chunk)
         var index = 0
@@ -114,7 +114,7 @@ public enum Restorer {
             for i in 0..<n {
                 guard let b = decoder.bin(of: values[i]) else {
                     let v = values[i]
-                    throw AudioDQError.badValue(path: o.input, index: index + i, value: v,
+                    throw AudioDQError.badValue(path: options.input, index: index + i, value: v,
                                                 reason: v.isFinite ? "is outside the \(range.rawValue) range [\(Int(range.lowerBound)), 1)" : "is not finite")
                 }
                 bins[i] = b
@@ -122,11 +122,11 @@ public enum Restorer {
             do {
                 try bins.withUnsafeBufferPointer { try writer.write(bins: UnsafeBufferPointer(rebasing: $0[0..<n])) }
             } catch {
-                throw AudioDQError.cannotWrite(path: o.output, reason: "\(error)")
+                throw AudioDQError.cannotWrite(path: options.output, reason: "\(error)")
             }
             index += n
         }
-        do { try writer.close() } catch { throw AudioDQError.cannotWrite(path: o.output, reason: "\(error)") }
+        do { try writer.close() } catch { throw AudioDQError.cannotWrite(path: options.output, reason: "\(error)") }
         try out.commit()
         return Summary(frames: index / channels, channels: channels, encoding: encoding, container: container)
     }

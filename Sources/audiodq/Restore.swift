@@ -47,13 +47,13 @@ struct Restore: ParsableCommand {
     }
 
     func run() throws {
-        var o = RestoreOptions(input: input, output: output)
-        o.sidecarPath = sidecar
-        o.encoding = encoding.flatMap { SampleEncoding(name: $0) }
-        o.range = range
-        o.sampleRate = rate
-        o.channels = channels
-        o.force = force
-        _ = try Restorer.run(o)
+        var options = RestoreOptions(input: input, output: output)
+        options.sidecarPath = sidecar
+        options.encoding = encoding.flatMap { SampleEncoding(name: $0) }
+        options.range = range
+        options.sampleRate = rate
+        options.channels = channels
+        options.force = force
+        _ = try Restorer.run(options)
     }
 }
