@@ -95,7 +95,7 @@ public enum BatchConverter {
         if options.settings.streamName != nil {
             throw AudioDQError.invalidArgument("\(options.input): a stream name keys one file's noise; batch conversion keys each file by its SHA-256")
         }
-        let plan = try BatchPlan(input: options.input, outputDir: options.outputDir, format: options.settings.format ?? .f32, includeRaw: options.settings.raw != nil)
+        let plan = try BatchPlan(input: options.input, outputDir: options.outputDir, format: options.settings.corpusFormat, includeRaw: options.settings.raw != nil)
         if !plan.items.contains(where: { $0.skip == nil }) {
             let others = plan.items.count
             throw AudioDQError.malformed(path: options.input, reason: "no audio files found" + (others > 0 ? " (\(others) other file\(others == 1 ? "" : "s"))" : ""))
@@ -170,7 +170,7 @@ public enum BatchConverter {
                                              detect: options.settings.needsDetection(reader.info.encoding))
             let modelFile = try model.get()
             let resolved = try options.settings.resolve(for: source, target: .corpus(stem: item.stem), model: modelFile)
-            if resolved.format != options.settings.format ?? .f32 {
+            if resolved.format != options.settings.corpusFormat {
                 // the batch's default format does not hold this file (24-bit: float32 cannot carry its noise)
                 record.output = item.stem + "." + resolved.format.rawValue
                 record.format = resolved.format
@@ -213,7 +213,8 @@ public enum BatchConverter {
     /// The existing sidecar of `output` when the output is up to date, nil otherwise. Up to date
     /// means exactly: the sidecar reads back (`Sidecar.resolved`) as the value resolved for this
     /// run — same source bytes read the same way, same format, dtype, range, seed, stream, method,
-    /// model bytes, u variant and generator — and the output file has the size that implies
+    /// model bytes, u variant, generator and quantizer cells (not the reason) — and the output
+    /// file has the size that implies
     /// (frames × channels values of the dtype: exactly for `.f32`/`.f64`, at least for the
     /// headers of `.npy`/`.wav`). A sidecar that lacks a field this needs (written by an earlier
     /// version) or cannot be read does not match, so its output is redone.

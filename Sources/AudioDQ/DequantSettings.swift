@@ -51,6 +51,10 @@ public struct DequantSettings: Sendable, Equatable {
         return (r.quantizer, r.reason)
     }
 
+    /// The format of a corpus's outputs as planned before any file is read: `format`, else f32
+    /// (`resolve` then gives a file of more than 16 bits f64 when `format` is nil).
+    public var corpusFormat: ValueFormat { format ?? .f32 }
+
     /// The method asked for, uniform when none is.
     public var resolvedMethod: DequantMethod { method ?? .uniform }
 
@@ -103,7 +107,7 @@ public struct DequantSettings: Sendable, Equatable {
             format = f
             output = path
         case .corpus(let stem):
-            format = self.format ?? (wide ? .f64 : .f32)
+            format = self.format ?? (wide ? .f64 : corpusFormat)
             output = stem + "." + format.rawValue
         case .values:
             format = (dtype ?? defaultType) == .float64 ? .f64 : .f32

@@ -83,8 +83,10 @@ public enum Reporter {
             }
             precision = v.type == .float32 ? .float32 : .float64
             values = v
-            // the cells judged: a quantizer given wins over the sidecar's (auto: the sidecar's, container without one)
-            if settings.quantizer != .auto || settings.domain == .linear {
+            // the cells judged: a quantizer given wins over the sidecar's (auto: the sidecar's,
+            // container without one); --domain linear asks for G.711 cells of G.711 bytes (linear
+            // PCM has no code domain: there it leaves auto to the sidecar)
+            if settings.quantizer != .auto || (settings.domain == .linear && !info.encoding.isLinear) {
                 cells = try settings.resolveQuantizer(for: source).0
             } else {
                 cells = sidecar?.resolved?.quantizer ?? .container(info.encoding)
@@ -128,7 +130,7 @@ public enum Reporter {
                 feeder.add(codes: $0.codes, values: $0.values)
             }
         } else {
-            let uniform = CellDequantizer(quantizer: cells, range: range, key: NoiseKey(seed: options.settings.seed, name: streamName))
+            let uniform = CellDequantizer(quantizer: cells, range: range, key: NoiseKey(seed: resolved!.seed, name: streamName))
             if precision == .float32 {
                 try DequantizingStream.run(reader, dequantizer: uniform, as: Float.self, preferredFrames: options.chunkFrames) {
                     feeder.add(codes: $0.codes, values: $0.values)

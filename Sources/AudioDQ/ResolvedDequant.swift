@@ -37,7 +37,7 @@ public struct ResolvedDequant: Sendable, Equatable {
     /// The cells each code is dequantized into (`Quantizer`; `container` in sidecars written
     /// before quantizers existed).
     public var quantizer: Quantizer
-    /// Why: "given", or the detector's reason (`QuantizerDetection.reason`), or the domain's.
+    /// Why: "asked for", or the detector's reason (`QuantizerDetection.reason`), or the domain's.
     /// Recorded, not compared.
     public var quantizerReason: String?
 

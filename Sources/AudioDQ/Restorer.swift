@@ -79,7 +79,17 @@ public enum Restorer {
         }
         let sourceEncoding = options.encoding ?? sidecar!.source.encoding
         let range = options.range ?? resolved!.range
-        let quantizer = options.encoding == nil ? resolved?.quantizer ?? .container(sourceEncoding) : .container(sourceEncoding)
+        // the sidecar's cells; a given encoding keeps them (rebuilt for its codes), so a lattice
+        // or linear-domain output is never decoded with one-code cells
+        let quantizer: Quantizer
+        if let recorded = sidecar?.dequantization.quantizer {
+            guard let q = options.encoding == nil ? resolved?.quantizer : recorded.quantizer(encoding: sourceEncoding) else {
+                throw AudioDQError.mismatch(path: scPath, detail: "its quantizer \(recorded.name) cannot hold \(sourceEncoding.displayName) codes")
+            }
+            quantizer = q
+        } else {
+            quantizer = .container(sourceEncoding)
+        }
         let decoder = CellDecoder(quantizer: quantizer, range: range)
         guard let encoding = container.storedEncoding(for: sourceEncoding) else {
             throw AudioDQError.soundFile(.containerCannotHold(path: options.output, container: container.displayName,

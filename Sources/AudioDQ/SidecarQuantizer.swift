@@ -7,7 +7,7 @@ import DiscreteAudio
 /// `kind`: "container", "lattice" (step 2^`stepLog2` in container units) or "g711-linear" (the
 /// decision intervals of `law` in the linear domain, on a scale of S = `scale` values: 65536 for
 /// the law's own bytes, K for PCM holding the expanded values). `cells`: how many. `reason`: why
-/// this quantizer ("given", or what detection found). The exact rule is the sidecar's
+/// this quantizer ("asked for", or what detection found). The exact rule is the sidecar's
 /// `dequantization.encode`/`decode` (`encodeRule`, `decodeRule`).
 public struct SidecarQuantizer: Codable, Sendable, Equatable {
     public var kind: String

@@ -141,7 +141,9 @@ public struct UniformDequantizer: Sendable {
 }
 
 /// Streaming: blocks of `preferredFrames` frames (no context: each value depends on its own code
-/// and index only), each sliced over `threads` threads.
+/// and index only), each sliced over `threads` threads. The commands stream through
+/// `CellDequantizer`, whose container cells give these bytes; this conformance is the reference
+/// the tests and `dqbench` hold it to.
 extension UniformDequantizer: PointwiseDequantizer {
     public func dequantize<Value: DequantizedValue>(_ block: DequantizationBlock, codes: UnsafeBufferPointer<UInt32>,
                                                     into values: UnsafeMutableBufferPointer<Value>,

@@ -58,6 +58,12 @@ import Testing
             let r = try CLI.run(["restore", dir.file("x256.\(ext)"), back])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(try readBins(back).bins == codes.map { UInt32($0 * 256 + 32768) }, "\(ext)")
+            // an encoding given with the sidecar keeps the sidecar's cells (one-code cells would
+            // decode c·256 + u·256 to c·256 + ⌊u·256⌋)
+            let backGiven = dir.file("back-given-\(ext).wav")
+            let g = try CLI.run(["restore", dir.file("x256.\(ext)"), backGiven, "--encoding", "s16"])
+            #expect(g.status == 0, "\(g.stderr)")
+            #expect(try readBins(backGiven).bins == codes.map { UInt32($0 * 256 + 32768) }, "--encoding s16, \(ext)")
         }
     }
 
@@ -173,6 +179,10 @@ import Testing
         _ = try Self.convert([input, dir.file("y.f64")])
         let (replayed, p) = try passed(["--dequantized", dir.file("y.f64")])
         #expect(replayed && p.status == 0, "\(p.stdout)\(p.stderr)")
+        // --domain linear is a G.711 notion: on linear PCM it leaves auto to the sidecar (it once
+        // asked for a detection that had not run: "quantizer not detected before resolving")
+        let (linear, l) = try passed(["--dequantized", dir.file("y.f64"), "--domain", "linear"])
+        #expect(linear && l.status == 0, "\(l.stdout)\(l.stderr)")
         let (asContainer, c) = try passed(["--dequantized", dir.file("y.f64"), "--quantizer", "container"])
         #expect(!asContainer && c.status == 1 && c.stderr.contains("containment"), "\(c.stdout)\(c.stderr)")
     }
