@@ -50,14 +50,25 @@ enum LibSndfile {
         }
     }
 
-    /// `sf_open_fd(descriptor, …)` (libsndfile leaves the descriptor open) or, without one,
+    /// `sf_open_fd` of a duplicate of `descriptor` that libsndfile owns (the caller's stays open and
+    /// the caller's to close) or, without one,
     /// `sf_open(path, …)`, under `sndfileOpenLock`; on failure throws `failure(reason)`, reason
     /// being libsndfile's message.
     static func open(path: String, descriptor: Int32? = nil, mode: Int32, info: inout SF_INFO,
                      failure: (String) -> SoundFileError) throws(SoundFileError) -> OpaquePointer {
         let opened: Result<OpaquePointer, SoundFileError> = sndfileOpenLock.withLock { _ in
             let h: OpaquePointer?
-            if let descriptor { h = sf_open_fd(descriptor, mode, &info, 0) } else { h = sf_open(path, mode, &info) }
+            if let descriptor {
+                // libsndfile gets a duplicate it owns (close_desc = 1): it closes that on
+                // sf_close and also when opening fails, since sf_open_fd applies close_desc only
+                // after a successful open (with close_desc = 0 a failed open closed the caller's
+                // descriptor, which the caller then closed again: with several threads the second
+                // close could hit a descriptor another thread had just been given)
+                let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+                h = own < 0 ? nil : sf_open_fd(own, mode, &info, 1)
+            } else {
+                h = sf_open(path, mode, &info)
+            }
             if let h { return .success(h) }
             return .failure(failure(String(cString: sf_strerror(nil))))
         }
