@@ -57,10 +57,8 @@ public enum CorpusLoader {
             guard input == c.input else {
                 throw AudioDQError.mismatch(path: f, detail: "\(signal.encoding.displayName) (K = \(signal.binCount), \(q), \(input)) differs from the first file's \(c.encoding.displayName) (K = \(c.encoding.binCount), \(c.input), \(first)); one model serves one input scale")
             }
-            // one group per set of cells: signed and unsigned 8-bit PCM have the same 256 cells,
-            // μ-law bytes (256 cells) and μ-law expanded to 16-bit (one zero cell, 255) do not
-            let sameCells = { (p: Quantizer) in p.kind == q.kind && p.scaleSize == q.scaleSize && p.cellCount == q.cellCount }
-            if let g = groups.firstIndex(where: { sameCells($0.quantizer) }) { groups[g].files.append(f) } else { groups.append((q, [f], reason)) }
+            // one group per set of cells (`Quantizer.hasSameCells`)
+            if let g = groups.firstIndex(where: { $0.quantizer.hasSameCells(as: q) }) { groups[g].files.append(f) } else { groups.append((q, [f], reason)) }
             guard signal.sampleRate == c.sampleRate else {
                 throw AudioDQError.mismatch(path: f, detail: "sample rate \(signal.sampleRate) Hz differs from the first file's \(c.sampleRate) Hz (\(first)); one model serves one rate")
             }

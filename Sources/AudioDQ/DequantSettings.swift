@@ -91,8 +91,9 @@ public struct DequantSettings: Sendable, Equatable {
     ///   variational noise for the source's K; the model is identified by its SHA-256;
     /// - raw: the spec of `source.raw`, the format the source was read as (nil with a header);
     /// - uVariant: fixed by method and dtype (`Sidecar.uVariant`);
-    /// - quantizer: `resolveQuantizer(for:)`; variational noise is learned for container cells
-    ///   only, so another quantizer with `variational` is refused.
+    /// - quantizer: `resolveQuantizer(for:)`; with `variational` it must be cells the model's q
+    ///   was trained in (`TrainedCells.fits`: same input scale and cells as a quantizer of its
+    ///   training data), else `cellsNotTrained` names the file, the model and both.
     func resolve(for source: DequantSource, target: Target, model: ModelFile?) throws -> ResolvedDequant {
         let encoding = source.info.encoding
         let wide = encoding.bits > 16
@@ -122,18 +123,19 @@ public struct DequantSettings: Sendable, Equatable {
         }
         let method = resolvedMethod
         let (quantizer, quantizerReason) = try resolveQuantizer(for: source)
-        if method == .variational && quantizer.kind != .container {
-            throw AudioDQError.quantizerDoesNotFit(path: source.path, quantizer: QuantizerChoice(quantizer).description,
-                                                      reason: "variational noise is learned for the container's codes only")
-        }
         var modelSHA256: String?
         if method == .variational {
             guard let model else { throw AudioDQError.modelRequired(method: .variational) }
             guard model.method == .variational else {
                 throw DequantizationError.wrongMethod(path: model.path, expected: .variational, found: model.method)
             }
-            guard model.binCount == source.info.binCount else {
+            // one-code cells of another K: the message of old; any other misfit names both cells
+            guard quantizer.kind != .container || model.binCount == source.info.binCount else {
                 throw DequantizationError.binCountMismatch(path: model.path, model: model.binCount, data: source.info.binCount)
+            }
+            guard model.trainedCells.fits(quantizer) else {
+                throw DequantizationError.cellsNotTrained(path: source.path, model: model.path, trained: model.trainedCells,
+                                                          quantizer: quantizer, reason: quantizerReason)
             }
             modelSHA256 = model.sha256
         }

@@ -161,14 +161,15 @@ enum DequantizingStream {
         return dequantizer.producesLogQ ? total : nil
     }
 
-    /// The dequantizer `convert` and `report` use: variational with `model`'s q (container cells:
-    /// `DequantSettings.resolve` refuses other quantizers with it), uniform into `quantizer`'s
-    /// cells without (`CellDequantizer`: container cells give `UniformDequantizer`'s bytes).
+    /// The dequantizer `convert` and `report` use: variational with `model`'s q into `quantizer`'s
+    /// cells (`VariationalDequantizer`; `DequantSettings.resolve` refused cells q was not trained
+    /// in), uniform into them without (`CellDequantizer`: container cells give
+    /// `UniformDequantizer`'s bytes).
     static func dequantizer(model: DequantModel?, quantizer: Quantizer, range: DequantRange, key: NoiseKey, channels: Int,
                             threads: Int) throws -> any Dequantizer {
         if let model {
-            precondition(quantizer.kind == .container, "variational noise needs container cells")
-            return try VariationalDequantizer(model: model, range: range, key: key, channels: channels, threads: threads)
+            return try VariationalDequantizer(model: model, quantizer: quantizer, range: range, key: key, channels: channels,
+                                              threads: threads)
         }
         var cells = CellDequantizer(quantizer: quantizer, range: range, key: key)
         cells.threads = threads

@@ -99,6 +99,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .noUsableData, .nonFiniteLoss: return (.model, nil)
         case .invalidHyperparameter: return (.usage, nil)
         case .codeOffQuantizer: return (.input, nil)
+        case .cellsNotTrained(let p, _, _, _, _): return (.model, p)
         }
     }
 

@@ -14,6 +14,8 @@ struct ModelFile: Sendable {
     let method: DequantMethod
     let binCount: Int
     let receptiveField: Int
+    /// The cells q was trained in (`TrainedCells`): a variational conversion refuses any other.
+    let trainedCells: TrainedCells
 
     init(path: String) throws {
         let data: Data
@@ -29,6 +31,7 @@ struct ModelFile: Sendable {
         method = model.method
         binCount = model.binCount
         receptiveField = model.noise?.configuration.receptiveField ?? 0
+        trainedCells = model.trainedCells
     }
 
     /// A model of its own for one conversion, built from the checkpoint read once.

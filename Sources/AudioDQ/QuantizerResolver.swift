@@ -52,18 +52,13 @@ public enum QuantizerResolver {
                 throw refuse("the file holds \(e.displayName) codes")
             }
         }
-        let q: Quantizer
-        switch choice {
-        case .auto:
+        let q: Quantizer?
+        do { q = try choice.quantizer(e) } catch { throw refuse("\(error)") }
+        guard let q else {
             let decision = try detect()
             return (decision.quantizer, decision.reason, false)
-        case .container: return (.container(e), "asked for", false)
-        case .lattice(let k):
-            do { q = try .lattice(e, stepLog2: k) } catch { throw refuse("\(error)") }
-        case .mulaw: q = try g711(.ulaw, e, refuse)
-        case .alaw: q = try g711(.alaw, e, refuse)
         }
-        return (q, "asked for", true)
+        return (q, "asked for", q.kind != .container)
     }
 
     private static func g711(_ law: SampleEncoding, _ container: SampleEncoding,

@@ -54,7 +54,7 @@ public struct ResolvedDequant: Sendable, Equatable {
         self.stream = stream
         self.method = method
         self.modelSHA256 = modelSHA256
-        self.uVariant = uVariant ?? Sidecar.uVariant(method: method, dtype: dtype)
+        self.uVariant = uVariant ?? Sidecar.uVariant(method: method, dtype: dtype, quantizer: quantizer)
         self.generator = generator
         self.quantizer = quantizer
         self.quantizerReason = quantizerReason

@@ -50,7 +50,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var generator: String
         /// How u is formed from the generator's bits, which with `generator`, the seed and the
         /// stream fixes every output byte: `uVariantFloat32` (uniform noise into float32),
-        /// `uVariantFloat64` (uniform into float64) or `uVariantLearned` (variational). Absent in
+        /// `uVariantFloat64` (uniform into float64), `uVariantLearned` (variational) or
+        /// `uVariantLearned24` (variational float32 in non-container cells). Absent in
         /// sidecars written before this field existed (their u followed the dtype the same way).
         public var uVariant: String? = nil
         public var encode: String
@@ -84,10 +85,15 @@ public struct Sidecar: Codable, Sendable, Equatable {
     /// `dequantization.uVariant` of variational output: u is q(u|x)'s float32 output for noise
     /// ε drawn from bits(i), placed in Double and rounded once to the dtype.
     public static let uVariantLearned = "learned-float32"
+    /// `dequantization.uVariant` of variational float32 output in cells other than the
+    /// container's: q(u|x)'s float32 u rounded to 24 bits, u24 = RN(u·2²⁴), and placed into the
+    /// cell as uniform float32 noise is (`CellDequantizer.place`).
+    public static let uVariantLearned24 = "learned-float32-24bit"
 
-    /// The `uVariant` of a conversion.
-    public static func uVariant(method: DequantMethod, dtype: ValueType) -> String {
-        method == .variational ? uVariantLearned : dtype == .float32 ? uVariantFloat32 : uVariantFloat64
+    /// The `uVariant` of a conversion into `quantizer`'s cells.
+    public static func uVariant(method: DequantMethod, dtype: ValueType, quantizer: Quantizer) -> String {
+        guard method == .variational else { return dtype == .float32 ? uVariantFloat32 : uVariantFloat64 }
+        return dtype == .float32 && quantizer.kind != .container ? uVariantLearned24 : uVariantLearned
     }
 
     /// `dequantization.streamSource` of the default stream name, the source's SHA-256.

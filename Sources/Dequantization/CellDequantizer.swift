@@ -46,6 +46,11 @@ import Synchronization
 /// so a non-nil result is an internal inconsistency to report, with the index; `CellLookup`'s
 /// `firstOffQuantizer` is the same check as a separate pass.
 ///
+/// **Given positions** (`place`): the same loops with u taken from the caller (q's u of
+/// `VariationalDequantizer`) instead of the generator: Double(u) for float64, the 24-bit u24 =
+/// RN(u·2²⁴) for float32 (`u24`), so learned noise in true cells has the same mapping, guard and
+/// containment as uniform noise.
+///
 /// Output depends only on (key, quantizer, range, codes, sample index): any chunking or threading
 /// gives the same values.
 public struct CellDequantizer: Sendable {
@@ -93,18 +98,59 @@ public struct CellDequantizer: Sendable {
     /// values are NaN). Precondition: `float32CarriesNoise`, out.count ≥ bins.count.
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Float>) -> Int? {
-        precondition(float32CarriesNoise, "Float32 output needs cells at least S/65536 wide")
-        let off = Int32(coarseOffset), scale = Float(coarseScale)
-        return run(bins, firstIndex, out, cells: cellsF, draw: rng.fillUniform24) {
-            UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: $0), u24: $1, offset: off, scale: scale)
-        }
+        runFloat(bins, firstIndex, out, draw: rng.fillUniform24)
     }
 
     /// Dequantizes `bins` into Float64 values; result as for Float32 (any quantizer, 24-bit too).
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Double>) -> Int? {
+        runDouble(bins, firstIndex, out, draw: rng.fillUniform)
+    }
+
+    /// Places given within-cell positions instead of drawing them (learned noise:
+    /// `VariationalDequantizer` in non-container cells): out[i] = the value of bins[i]'s cell at
+    /// position u[i] ∈ [0, 1], by the float32 rule above with u24 = `u24(u[i])`, the 24-bit
+    /// position nearest to u[i]. Same cells, guard and off-quantizer check as `dequantize`; the
+    /// result is nil or the offset in `bins` of the first code off the quantizer.
+    /// Precondition: `float32CarriesNoise`.
+    public func place(bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
+                      into out: UnsafeMutableBufferPointer<Float>) -> Int? {
+        runFloat(bins, 0, out) { i, b in for j in b.indices { b[j] = Self.u24(u[Int(i) + j]) } }
+    }
+
+    /// `place` into Float64 values, by the float64 rule above with u = Double(u[i]) (exact).
+    public func place(bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
+                      into out: UnsafeMutableBufferPointer<Double>) -> Int? {
+        runDouble(bins, 0, out) { i, b in for j in b.indices { b[j] = Double(u[Int(i) + j]) } }
+    }
+
+    /// A position u ∈ [0, 1] as the float32 path's 24-bit position: RN(u·2²⁴) (ties to even; 2²⁴
+    /// for u near 1, which the guard keeps below the cell's top); 0 for u < 0 and NaN.
+    @inline(__always)
+    public static func u24(_ u: Float) -> UInt32 {
+        let s = (min(u, 1) * 0x1p24).rounded(.toNearestOrEven)
+        return s >= 0 ? UInt32(s) : 0
+    }
+
+    /// The float32 loop: lattice/container by `UniformDequantizer.placeFloatFast` on the coarse
+    /// code, G.711 by `FloatCell`, with noise from `draw`.
+    @inline(__always)
+    private func runFloat(_ bins: UnsafeBufferPointer<UInt32>, _ firstIndex: Int, _ out: UnsafeMutableBufferPointer<Float>,
+                          draw: (UInt64, UnsafeMutableBufferPointer<UInt32>) -> Void) -> Int? {
+        precondition(float32CarriesNoise, "Float32 output needs cells at least S/65536 wide")
+        let off = Int32(coarseOffset), scale = Float(coarseScale)
+        return run(bins, firstIndex, out, cells: cellsF, draw: draw) {
+            UniformDequantizer.placeFloatFast(bin: Int32(bitPattern: $0), u24: $1, offset: off, scale: scale)
+        }
+    }
+
+    /// The float64 loop: lattice/container by `UniformDequantizer.place` on the coarse code,
+    /// G.711 by `DoubleCell`, with noise from `draw`.
+    @inline(__always)
+    private func runDouble(_ bins: UnsafeBufferPointer<UInt32>, _ firstIndex: Int, _ out: UnsafeMutableBufferPointer<Double>,
+                           draw: (UInt64, UnsafeMutableBufferPointer<Double>) -> Void) -> Int? {
         let off = coarseOffset, scale = coarseScale
-        return run(bins, firstIndex, out, cells: cellsD, draw: rng.fillUniform) {
+        return run(bins, firstIndex, out, cells: cellsD, draw: draw) {
             UniformDequantizer.place(bin: Int($0), u: $1, offset: off, scale: scale, as: Double.self)
         }
     }

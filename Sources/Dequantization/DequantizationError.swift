@@ -1,3 +1,5 @@
+import DiscreteAudio
+
 /// Errors of the Dequantization module; each names the file or setting involved.
 public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     case notAModel(path: String, found: String)
@@ -16,6 +18,9 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     case invalidHyperparameter(name: String, value: String, requirement: String)
     /// A stored code (`bin`, at interleaved sample `index`) that `quantizer` cannot produce.
     case codeOffQuantizer(quantizer: String, index: Int, bin: Int)
+    /// Variational noise asked for in cells (`quantizer`, chosen for `reason`) that the model's q
+    /// was not trained in (`TrainedCells.fits`); `path` is the data, `model` the model file.
+    case cellsNotTrained(path: String, model: String, trained: TrainedCells, quantizer: Quantizer, reason: String?)
 
     public var description: String {
         switch self {
@@ -31,6 +36,9 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
             return "\(p): a \(f.rawValue)-dequantization model, where a \(e.rawValue) one is needed"
         case .invalidHyperparameter(let n, let v, let r): return "\(n) \(v): must be \(r)"
         case .codeOffQuantizer(let q, let i, let b): return "sample \(i): code bin \(b) is not one the quantizer \(q) produces"
+        case .cellsNotTrained(let p, let m, let t, let q, let r):
+            return "\(p): model \(m) was trained on \(t); this file's cells are \(TrainedCells.name(q))"
+                + (r.map { " (\($0))" } ?? "") + " in the \(FlowInput(q))"
         }
     }
 }

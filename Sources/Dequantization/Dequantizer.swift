@@ -61,6 +61,10 @@ public protocol DequantizedValue: BinaryFloatingPoint, Sendable {
     /// the index of the first code off its quantizer.
     static func dequantize(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Self>) -> Int?
+    /// Given positions u placed into `dequantizer`'s cells (`CellDequantizer.place`): nil, or the
+    /// offset of the first code off its quantizer.
+    static func place(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
+                      into out: UnsafeMutableBufferPointer<Self>) -> Int?
 }
 
 extension DequantizedValue {
@@ -82,12 +86,22 @@ extension Float: DequantizedValue {
                                   into out: UnsafeMutableBufferPointer<Float>) -> Int? {
         dequantizer.dequantize(bins: bins, firstIndex: firstIndex, into: out)
     }
+
+    public static func place(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
+                             into out: UnsafeMutableBufferPointer<Float>) -> Int? {
+        dequantizer.place(bins: bins, u: u, into: out)
+    }
 }
 
 extension Double: DequantizedValue {
     public static func dequantize(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                                   into out: UnsafeMutableBufferPointer<Double>) -> Int? {
         dequantizer.dequantize(bins: bins, firstIndex: firstIndex, into: out)
+    }
+
+    public static func place(_ dequantizer: CellDequantizer, bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
+                             into out: UnsafeMutableBufferPointer<Double>) -> Int? {
+        dequantizer.place(bins: bins, u: u, into: out)
     }
 }
 

@@ -2,7 +2,19 @@ import Foundation
 import DiscreteAudio
 import FlowEngine
 
-/// Variational dequantization of whole files with a trained q(u | x), in fixed windows.
+/// Variational dequantization of whole files with a trained q(u | x), in fixed windows, into the
+/// cells of a quantizer q was trained in (`TrainedCells`).
+///
+/// **Cells.** q is conditioned exactly as in training, `SequenceCells.condition` of the file's
+/// quantizer (container cells: c = 2x/K − 1), and its u ∈ (0, 1) is placed into each code's cell:
+/// container cells as before (`DequantizedValue.place`: y = RN((x + offset + u)·scale) in Double,
+/// rounded once to the dtype, top guard), every other quantizer as uniform noise is
+/// (`CellDequantizer.place`: float64 y = RN(lower' + RN(u·w')), float32 the nearest float32 to the
+/// image of lower + u24·2⁻²⁴·w with u24 = RN(u·2²⁴), top guard), so each value decodes to its
+/// code's cell in both ranges and dtypes. log q is q's own density of u (nats per sample; the
+/// width term W of training is not in it). A code off the quantizer stops the stream with
+/// `DequantizationError.codeOffQuantizer` (the first one read, before q runs on it).
+///
 ///
 /// The file is cut into cores of `core` frames (a fixed grid from frame 0); each core is computed
 /// in a window that adds `context` frames on both sides (clipped at the file's ends), which covers
@@ -27,14 +39,31 @@ public final class VariationalDequantizer {
     public let range: DequantRange
     public let rng: CounterRNG
     public let channels: Int
+    /// The cells the codes go into.
+    public let quantizer: Quantizer
+    /// q's condition per code, as training computes it.
+    let cells: SequenceCells
+    /// Non-container cells: where u is placed (`CellDequantizer.place`); nil for container cells.
+    let placement: CellDequantizer?
     private let noise: NoiseFlow
     /// u (and log q when the caller keeps none) of the latest block.
     private var scratch: [Float] = []
 
-    public init(model: DequantModel, range: DequantRange, key: NoiseKey, channels: Int, threads: Int) throws {
+    /// `quantizer` nil: container cells of the model's encoding. Throws `wrongMethod` for a model
+    /// without q and `cellsNotTrained` for cells q was not trained in.
+    public init(model: DequantModel, quantizer: Quantizer? = nil, range: DequantRange, key: NoiseKey, channels: Int,
+                threads: Int) throws {
         guard let noise = model.noise else {
             throw DequantizationError.wrongMethod(path: "model", expected: .variational, found: .uniform)
         }
+        let quantizer = quantizer ?? .container(model.encoding)
+        guard model.trainedCells.fits(quantizer) else {
+            throw DequantizationError.cellsNotTrained(path: "data", model: "model", trained: model.trainedCells,
+                                                      quantizer: quantizer, reason: nil)
+        }
+        self.quantizer = quantizer
+        cells = SequenceCells(quantizer)
+        placement = quantizer.kind == .container ? nil : CellDequantizer(quantizer: quantizer, range: range, key: key)
         self.model = model
         self.noise = noise
         self.range = range
@@ -129,8 +158,8 @@ public final class VariationalDequantizer {
         let len0 = first.hi - first.lo
         let t = len0 + (len0 & 1)
         let items = windows.count * channels
-        let k = Float(model.binCount)
         var e = [Float](repeating: 0, count: items * t)
+        var x = [UInt32](repeating: 0, count: items * t)
         var c = [Float](repeating: 0, count: items * t)
         for (w, win) in windows.enumerated() {
             precondition(win.hi - win.lo == len0)
@@ -138,11 +167,15 @@ public final class VariationalDequantizer {
                 let item = w * channels + ch
                 for j in 0..<t {
                     let f = min(win.lo + j, win.hi - 1)
-                    let x = bins[(f - base) * channels + ch]
-                    c[item * t + j] = Float(x) * (2 / k) - 1
+                    x[item * t + j] = bins[(f - base) * channels + ch]
                     // ε layout (B, 2, T/2): even samples first, then odd
                     e[item * t + (j & 1) * (t / 2) + j / 2] = eps((win.lo + j) * channels + ch)
                 }
+            }
+        }
+        x.withUnsafeBufferPointer { xp in
+            c.withUnsafeMutableBufferPointer { cp in
+                for item in 0..<items { cells.condition(xp.baseAddress! + item * t, count: t, into: cp.baseAddress! + item * t) }
             }
         }
         var uw = [Float](repeating: 0, count: items * t)
@@ -173,8 +206,9 @@ public final class VariationalDequantizer {
 }
 
 /// Streaming: a block is one batch of windows (`batch(startingAt:frames:)`); its values are
-/// u placed into the bins with the top guard (`UniformDequantizer.place`), and log q is written
-/// per sample. The blocks are fixed by the file's core grid: `preferredFrames` is ignored, so
+/// u placed into the cells with the top guard (see the type), and log q is written per sample.
+/// Non-container cells: the block's codes (context included) are checked first, and the first
+/// one off the quantizer throws `codeOffQuantizer` with its interleaved index. The blocks are fixed by the file's core grid: `preferredFrames` is ignored, so
 /// the values do not depend on the caller's chunk size.
 extension VariationalDequantizer: Dequantizer {
     public var producesLogQ: Bool { true }
@@ -190,6 +224,10 @@ extension VariationalDequantizer: Dequantizer {
                                                     logQ: UnsafeMutableBufferPointer<Float>?) throws {
         precondition(block.layout.channels == channels && codes.count >= block.codeCount && values.count >= block.sampleCount)
         let n = block.sampleCount
+        if let placement, let bad = placement.lookup.firstOffQuantizer(UnsafeBufferPointer(rebasing: codes[0..<block.codeCount])) {
+            throw DequantizationError.codeOffQuantizer(quantizer: quantizer.description, index: block.codeFrames.lowerBound * channels + bad,
+                                                       bin: Int(codes[bad]))
+        }
         if scratch.count < 2 * n { scratch = [Float](repeating: 0, count: 2 * n) }
         let k = model.binCount
         let windows = batch(startingAt: block.frames.lowerBound, frames: block.layout.frames)
@@ -197,8 +235,13 @@ extension VariationalDequantizer: Dequantizer {
             let u = s.baseAddress!
             try run(windows: windows, bins: codes, base: block.codeFrames.lowerBound, u: u,
                     logq: logQ?.baseAddress ?? u + n, outBase: block.frames.lowerBound)
-            Value.place(bins: codes.baseAddress! + block.coreOffset, u: u, offset: range.offset(binCount: k),
-                        scale: range.scale(binCount: k), into: UnsafeMutableBufferPointer(rebasing: values[0..<n]))
+            let core = codes.baseAddress! + block.coreOffset, out = UnsafeMutableBufferPointer(rebasing: values[0..<n])
+            if let placement {
+                let bad = Value.place(placement, bins: UnsafeBufferPointer(start: core, count: n), u: u, into: out)
+                precondition(bad == nil, "every code was checked to be on the quantizer")
+            } else {
+                Value.place(bins: core, u: u, offset: range.offset(binCount: k), scale: range.scale(binCount: k), into: out)
+            }
         }
     }
 }

@@ -234,6 +234,13 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
         return y >= top ? top.nextDown : y
     }
 
+    /// True when `other` partitions the same scale into the same cells: same kind, S and number of
+    /// cells, whatever the container's signedness. Signed and unsigned 8-bit PCM have the same 256
+    /// cells; μ-law bytes (256 cells) and μ-law expanded to 16-bit PCM (one zero cell, 255) do not.
+    public func hasSameCells(as other: Quantizer) -> Bool {
+        kind == other.kind && scaleSize == other.scaleSize && cellCount == other.cellCount
+    }
+
     /// Within-cell position of t in cell j: (t − lower)/(upper − lower), in [0, 1) for t inside.
     public func position(of t: Double, inCell j: Int) -> Double {
         let (lo, hi) = cell(j)

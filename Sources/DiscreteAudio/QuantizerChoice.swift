@@ -32,6 +32,19 @@ public enum QuantizerChoice: Sendable, Hashable, CustomStringConvertible, Lossle
         }
     }
 
+    /// The quantizer this choice names for a container of `encoding`: nil for `auto` (only a
+    /// file's codes decide it); `Quantizer`'s own refusals for a lattice or G.711 cells the
+    /// container cannot hold.
+    public func quantizer(_ encoding: SampleEncoding) throws(DiscreteAudioError) -> Quantizer? {
+        switch self {
+        case .auto: return nil
+        case .container: return .container(encoding)
+        case .lattice(let k): return try .lattice(encoding, stepLog2: k)
+        case .mulaw: return try .g711Linear(.ulaw, container: encoding)
+        case .alaw: return try .g711Linear(.alaw, container: encoding)
+        }
+    }
+
     public var description: String {
         switch self {
         case .auto: return "auto"

@@ -16,7 +16,7 @@ struct DequantOptions: ParsableArguments {
     @Option(help: "Noise seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Noise: uniform (the default), or variational (u drawn from a trained q(u|x), needs --model). report: the noise judged (variational: learned, only containment, spurs and edge pile-up apply); default: the sidecar's method for --dequantized, else uniform; given, it wins over the sidecar.")
+    @Option(help: "Noise: uniform (the default), or variational (u drawn from a trained q(u|x), needs --model, placed in each code's cell; the file's cells from --quantizer/--domain must be ones the model was trained in, else an error names both). report: the noise judged (variational: learned, only containment, spurs and edge pile-up apply); default: the sidecar's method for --dequantized, else uniform; given, it wins over the sidecar.")
     var method: DequantMethod?
 
     @Option(help: "Trained variational model (.dqm) for --method variational.")

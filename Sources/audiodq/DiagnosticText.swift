@@ -40,6 +40,8 @@ enum DiagnosticText {
         case SoundFileError.headerlessWithoutFormat: return "; give --raw"
         case SoundFileError.invalidRawFormat: return " (--raw)"
         case DequantizationError.wrongMethod(_, let expected, _): return " (--method \(expected.rawValue))"
+        case DequantizationError.cellsNotTrained:
+            return "; give --quantizer/--domain for the model's cells, or use a model trained on these"
         case DequantizationError.invalidHyperparameter(let name, _, _):
             return " (" + name.split(separator: " ").map { $0 == "x" ? "x" : "--\($0)" }.joined(separator: " ") + ")"
         default: return nil
