@@ -37,7 +37,7 @@ public enum TrainFrontend {
             model = resumed
         } else {
             var noise = options.noise
-            if options.noiseCodeSteps { noise.codeSteps = corpus.encoding.binCount / 2 }
+            if options.noiseCodeSteps { noise.codeSteps = corpus.codeStepScale }
             model = try DequantModel(flow: options.flow, noise: options.method == .variational ? noise : nil,
                                      encoding: corpus.encoding, sampleRate: corpus.sampleRate, seed: options.hyperparameters.seed,
                                      input: corpus.input)

@@ -6,7 +6,16 @@ import DiscreteAudio
 /// quantizer with scale S (`Quantizer`) and u ∈ [0, 1),
 ///
 ///     v = (lower_j + S/2 + u·w_j)/S − ½,   w_j = upper_j − lower_j,   dv/du = w_j/S
-///     c = 2·(lower_j + S/2)/S − 1          (q's condition: the cell's lower end on [−1, 1))
+///     c = 2·p_j/P − 1                       (q's condition, on [−1, 1))
+///
+/// with (p_j, P) the cell's place on the quantizer's own code scale (`Quantizer.codePosition`):
+/// the coarse code of P = K' cells for container and lattice cells, the law's amplitude-ordered
+/// byte of P = 256 for G.711 cells. So q sees G.711 audio in the linear domain exactly as it sees
+/// the law's bytes in the code domain (c = 2x/256 − 1): the quiet cells, a few units wide on the
+/// 16-bit scale, stay as far apart as their codes. (Conditioning on the cell's lower end on the
+/// linear scale, as model files without `noise.condition` = 1 did, squeezes the 64 quietest
+/// μ-law cells into |c| < 0.004, and q's code steps (`NoiseFlow.Configuration.codeSteps` = P/2)
+/// into nothing: measured, q then gained nothing over uniform noise.)
 ///
 /// and the sequence's width term W = Σ_i log(w_{j_i}/S) in nats (`CellWidthTerm`).
 ///
@@ -28,6 +37,8 @@ public struct SequenceCells: Sendable {
     let lookup: CellLookup?
     let base: [Double]
     let width: [Double]
+    /// G.711 only: q's condition c_j per cell.
+    let conditionOfCell: [Float]
     let term: CellWidthTerm?
 
     /// One-code cells of K bins (S = K).
@@ -35,7 +46,7 @@ public struct SequenceCells: Sendable {
         quantizer = nil
         scaleSize = k
         shift = 0
-        lookup = nil; base = []; width = []; term = nil
+        lookup = nil; base = []; width = []; conditionOfCell = []; term = nil
     }
 
     public init(_ q: Quantizer) {
@@ -48,9 +59,13 @@ public struct SequenceCells: Sendable {
             let cells = (0..<q.cellCount).map { q.cell($0) }
             base = cells.map { Double($0.lower + q.scaleSize / 2) } + [.nan]
             width = cells.map { Double($0.upper - $0.lower) } + [.nan]
+            conditionOfCell = (0..<q.cellCount).map { j in
+                let (p, count) = q.codePosition(ofCell: j)
+                return Float(p) * (2 / Float(count)) - 1
+            } + [.nan]
             term = CellWidthTerm(quantizer: q)
         } else {
-            self.lookup = nil; base = []; width = []; term = nil
+            self.lookup = nil; base = []; width = []; conditionOfCell = []; term = nil
         }
     }
 
@@ -91,11 +106,16 @@ public struct SequenceCells: Sendable {
         }
     }
 
-    /// q's condition c = 2·(lower_j + S/2)/S − 1 for `count` codes.
+    /// P/2, the code-step scale of q (`NoiseFlow.Configuration.codeSteps`) that makes one unit
+    /// of the step feature one cell of these quantizers: K'/2 for container and lattice cells,
+    /// 128 for G.711 cells.
+    public var codeStepScale: Int { quantizer.map { $0.codePosition(ofCell: 0).count / 2 } ?? coarseBins / 2 }
+
+    /// q's condition c = 2·p_j/P − 1 for `count` codes (float32; container and lattice cells:
+    /// 2x'/K' − 1 operation for operation as before).
     func condition(_ bins: UnsafePointer<UInt32>, count: Int, into c: UnsafeMutablePointer<Float>) {
         if let lookup {
-            let s = Double(scaleSize)
-            for i in 0..<count { c[i] = Float(2 * base[cell(lookup, bins[i])] / s - 1) }
+            for i in 0..<count { c[i] = conditionOfCell[cell(lookup, bins[i])] }
         } else {
             let twoOverK = 2 / Float(coarseBins), sh = UInt32(shift)
             for i in 0..<count { c[i] = Float(bins[i] >> sh) * twoOverK - 1 }
