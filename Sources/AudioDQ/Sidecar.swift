@@ -86,7 +86,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
     /// ε drawn from bits(i), placed in Double and rounded once to the dtype.
     public static let uVariantLearned = "learned-float32"
     /// `dequantization.uVariant` of variational float32 output in cells other than the
-    /// container's: q(u|x)'s float32 u rounded to 24 bits, u24 = RN(u·2²⁴), and placed into the
+    /// container's: q(u|x)'s float32 u rounded to 24 bits, u24 = min(RN(u·2²⁴), 2²⁴ − 1), and placed into the
     /// cell as uniform float32 noise is (`CellDequantizer.place`).
     public static let uVariantLearned24 = "learned-float32-24bit"
 

@@ -48,7 +48,7 @@ import Synchronization
 ///
 /// **Given positions** (`place`): the same loops with u taken from the caller (q's u of
 /// `VariationalDequantizer`) instead of the generator: Double(u) for float64, the 24-bit u24 =
-/// RN(u·2²⁴) for float32 (`u24`), so learned noise in true cells has the same mapping, guard and
+/// min(RN(u·2²⁴), 2²⁴ − 1) for float32 (`u24`), so learned noise in true cells has the same mapping, guard and
 /// containment as uniform noise.
 ///
 /// Output depends only on (key, quantizer, range, codes, sample index): any chunking or threading
@@ -110,7 +110,7 @@ public struct CellDequantizer: Sendable {
     /// Places given within-cell positions instead of drawing them (learned noise:
     /// `VariationalDequantizer` in non-container cells): out[i] = the value of bins[i]'s cell at
     /// position u[i] ∈ [0, 1], by the float32 rule above with u24 = `u24(u[i])`, the 24-bit
-    /// position nearest to u[i]. Same cells, guard and off-quantizer check as `dequantize`; the
+    /// position nearest to u[i] (at most 1 − 2⁻²⁴). Same cells, guard and off-quantizer check as `dequantize`; the
     /// result is nil or the offset in `bins` of the first code off the quantizer.
     /// Precondition: `float32CarriesNoise`.
     public func place(bins: UnsafeBufferPointer<UInt32>, u: UnsafePointer<Float>,
@@ -124,12 +124,13 @@ public struct CellDequantizer: Sendable {
         runDouble(bins, 0, out) { i, b in for j in b.indices { b[j] = Double(u[Int(i) + j]) } }
     }
 
-    /// A position u ∈ [0, 1] as the float32 path's 24-bit position: RN(u·2²⁴) (ties to even; 2²⁴
-    /// for u near 1, which the guard keeps below the cell's top); 0 for u < 0 and NaN.
+    /// A position u ∈ [0, 1] as the float32 path's 24-bit position, one the generator can draw:
+    /// min(RN(u·2²⁴), 2²⁴ − 1) (ties to even); 0 for u < 0 and NaN. (2²⁴ itself is kept out:
+    /// `UniformDequantizer.placeFloatFast` has no guard for a cell whose top is 0.)
     @inline(__always)
     public static func u24(_ u: Float) -> UInt32 {
         let s = (min(u, 1) * 0x1p24).rounded(.toNearestOrEven)
-        return s >= 0 ? UInt32(s) : 0
+        return s >= 0 ? min(UInt32(s), 0xFF_FFFF) : 0
     }
 
     /// The float32 loop: lattice/container by `UniformDequantizer.placeFloatFast` on the coarse

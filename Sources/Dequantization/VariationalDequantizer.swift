@@ -10,7 +10,7 @@ import FlowEngine
 /// container cells as before (`DequantizedValue.place`: y = RN((x + offset + u)·scale) in Double,
 /// rounded once to the dtype, top guard), every other quantizer as uniform noise is
 /// (`CellDequantizer.place`: float64 y = RN(lower' + RN(u·w')), float32 the nearest float32 to the
-/// image of lower + u24·2⁻²⁴·w with u24 = RN(u·2²⁴), top guard), so each value decodes to its
+/// image of lower + u24·2⁻²⁴·w with u24 = min(RN(u·2²⁴), 2²⁴ − 1), top guard), so each value decodes to its
 /// code's cell in both ranges and dtypes. log q is q's own density of u (nats per sample; the
 /// width term W of training is not in it). A code off the quantizer stops the stream with
 /// `DequantizationError.codeOffQuantizer` (the first one read, before q runs on it).

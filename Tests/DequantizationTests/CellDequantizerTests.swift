@@ -109,6 +109,45 @@ private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
         }
     }
 
+    /// Given positions (learned noise, `place`) go through the same mapping as drawn ones: for
+    /// every cell, both ranges, u at the ends of [0, 1] and in between (subnormal, below 2⁻²⁴, the
+    /// float just below 1, 1 itself): Float output = `Quantizer.y` at u24(u)·2⁻²⁴, Double output =
+    /// `Quantizer.y` at u, bit for bit, inside the cell; u < 0 and NaN give the cell's lower end in
+    /// Float. And positions equal to the generator's 24-bit draws give `dequantize`'s own bits.
+    @Test(arguments: quantizers.filter { $0.cellCount <= 4096 })
+    func givenPositionsArePlacedAsDrawnOnes(_ q: Quantizer) {
+        let cells = Array(0..<q.cellCount)
+        let positions: [Float] = [0, .leastNonzeroMagnitude, 1e-30, 0x1p-26, 0x1p-25 * 3, 0.25, 0.5, 0.7, 1 - 0x1p-24, 1]
+        let bins = positions.flatMap { _ in cells.map { UInt32(q.bin(ofCell: $0)) } }
+        let u = positions.flatMap { p in cells.map { _ in p } }
+        let rng = CounterRNG(key: Self.key)
+        let drawn = (0..<bins.count).map { Float(rng.uniform24(UInt64(100 + $0))) * 0x1p-24 }
+        for range in DequantRange.allCases {
+            let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+            var f = [Float](repeating: 0, count: bins.count), x = [Double](repeating: 0, count: bins.count)
+            #expect(d.place(bins: bins.withUnsafeBufferPointer { $0 }, u: u, into: f.withUnsafeMutableBufferPointer { $0 }) == nil)
+            #expect(d.place(bins: bins.withUnsafeBufferPointer { $0 }, u: u, into: x.withUnsafeMutableBufferPointer { $0 }) == nil)
+            var wrong = 0, escaped = 0
+            for i in bins.indices {
+                let j = q.cell(ofBin: Int(bins[i]))!
+                let rf: Float = q.y(ofCell: j, u: Double(CellDequantizer.u24(u[i])) * 0x1p-24, range: range)
+                let rd: Double = q.y(ofCell: j, u: Double(u[i]), range: range)
+                if f[i].bitPattern != rf.bitPattern || x[i].bitPattern != rd.bitPattern { wrong += 1 }
+                if q.cell(ofY: Double(f[i]), range: range) != j || q.cell(ofY: x[i], range: range) != j { escaped += 1 }
+            }
+            #expect(wrong == 0 && escaped == 0, "\(q) \(range): \(wrong) differ, \(escaped) outside their cell")
+            var low = [Float](repeating: 0, count: 2), lowest = low
+            let two = Array(bins.prefix(2))
+            _ = d.place(bins: two.withUnsafeBufferPointer { $0 }, u: [-0.25, .nan], into: low.withUnsafeMutableBufferPointer { $0 })
+            _ = d.place(bins: two.withUnsafeBufferPointer { $0 }, u: [0, 0], into: lowest.withUnsafeMutableBufferPointer { $0 })
+            #expect(low == lowest)
+            var placed = [Float](repeating: 0, count: bins.count)
+            _ = d.place(bins: bins.withUnsafeBufferPointer { $0 }, u: drawn, into: placed.withUnsafeMutableBufferPointer { $0 })
+            let (own, _) = cellValues(d, bins, first: 100, as: Float.self)
+            #expect(sameBits(placed, own) == 0, "\(q) \(range)")
+        }
+    }
+
     /// The G.711 placement's guard: u = 1 and u just below 1 stay inside every cell, in Float and
     /// Double, both ranges; the entry for codes without a cell gives NaN.
     @Test(arguments: [try! Quantizer.g711Linear(.ulaw, container: .ulaw), try! .g711Linear(.ulaw, container: .pcm24),
