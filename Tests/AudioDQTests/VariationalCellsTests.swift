@@ -181,9 +181,16 @@ import Testing
                 return Diagnostic(error).kind == .model
             }
         }
-        // the model's own cells convert: the container model with --quantizer container on the lattice file
+        // the model's own cells convert: the container model with --quantizer container on the lattice file,
+        // and a model trained on both (trainedOn lattice:8.pcm_16 and container.pcm_16) takes each file
         _ = try QuantizerConvertTests.convert([lattice, dir.file("c.f32"), "--method", "variational", "--model", container,
                                                "--quantizer", "container"])
+        let mixed = dir.file("mixed.dqm")
+        try Self.train(lattice, mixed, [full])
+        #expect(try DequantModel.load(path: mixed).trainedCells.quantizers == [.container(.pcm16), try .lattice(.pcm16, stepLog2: 8)])
+        for data in [lattice, full] {
+            _ = try QuantizerConvertTests.convert([data, dir.file("m.f32"), "--method", "variational", "--model", mixed, "--force"])
+        }
         // a batch: the file in other cells fails (its line in the manifest), the other converts, exit 1
         let corpus = dir.file("corpus"), outDir = dir.file("out")
         try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
