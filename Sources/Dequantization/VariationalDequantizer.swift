@@ -10,11 +10,10 @@ import FlowEngine
 /// container cells as before (`DequantizedValue.place`: y = RN((x + offset + u)·scale) in Double,
 /// rounded once to the dtype, top guard), every other quantizer as uniform noise is
 /// (`CellDequantizer.place`: float64 y = RN(lower' + RN(u·w')), float32 the nearest float32 to the
-/// image of lower + u24·2⁻²⁴·w with u24 = min(RN(u·2²⁴), 2²⁴ − 1), top guard), so each value decodes to its
-/// code's cell in both ranges and dtypes. log q is q's own density of u (nats per sample; the
-/// width term W of training is not in it). A code off the quantizer stops the stream with
-/// `DequantizationError.codeOffQuantizer` (the first one read, before q runs on it).
-///
+/// image of lower + u24·2⁻²⁴·w with u24 = min(RN(u·2²⁴), 2²⁴ − 1), top guard), so each value
+/// decodes to its code's cell in both ranges and dtypes. log q is q's own density of u (nats per
+/// sample; the width term W of training is not in it). A code off the quantizer stops the stream
+/// with `DequantizationError.codeOffQuantizer` (the first one read, before q runs on it).
 ///
 /// The file is cut into cores of `core` frames (a fixed grid from frame 0); each core is computed
 /// in a window that adds `context` frames on both sides (clipped at the file's ends), which covers

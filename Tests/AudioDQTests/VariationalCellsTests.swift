@@ -53,13 +53,16 @@ import Testing
     /// What q gives a mono file shorter than one core (one window: the whole file), computed from
     /// the model without the streaming code: ε as the dequantizer draws it, in q's (even, odd)
     /// layout, the condition of `SequenceCells` (training's), q's u and total log q (nats).
-    static func qOutput(model: String, quantizer: Quantizer, bins: [UInt32], key: NoiseKey) throws -> (u: [Float], logQ: Double) {
+    /// `bins` are channel `channel` of `channels` (ε of frame j is the one of interleaved index
+    /// j·channels + channel).
+    static func qOutput(model: String, quantizer: Quantizer, bins: [UInt32], key: NoiseKey,
+                        channel: Int = 0, channels: Int = 1) throws -> (u: [Float], logQ: Double) {
         let m = try DequantModel.load(path: model)
-        let v = try VariationalDequantizer(model: m, quantizer: quantizer, range: .unit, key: key, channels: 1, threads: 1)
+        let v = try VariationalDequantizer(model: m, quantizer: quantizer, range: .unit, key: key, channels: channels, threads: 1)
         let n = bins.count
         precondition(n % 2 == 0 && n < VariationalDequantizer.core)
         var eps = [Float](repeating: 0, count: n), c = eps, u = eps, lq: [Float] = [0]
-        for j in 0..<n { eps[(j & 1) * (n / 2) + j / 2] = v.eps(j) }
+        for j in 0..<n { eps[(j & 1) * (n / 2) + j / 2] = v.eps(j * channels + channel) }
         bins.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { SequenceCells(quantizer).condition(b.baseAddress!, count: n, into: $0.baseAddress!) } }
         try m.noise!.forward(eps: eps, condition: c, batch: 1, length: n, u: &u, logq: &lq)
         return (u, Double(lq[0]))
@@ -127,6 +130,40 @@ import Testing
         // and the noise is q's, not uniform noise in the same cells
         _ = try QuantizerConvertTests.convert([data, dir.file("uniform.f32"), "--key", "k"] + c.cells)
         #expect(try bytes(dir.file("uniform.f32")) != reference)
+    }
+
+    /// A stereo μ-law file in the linear domain: each channel is q's own sequence (its ε at the
+    /// interleaved indices, training's condition of its codes), every value in its code's cell,
+    /// `restore` bit for bit, the same bytes with 1 or 2 threads.
+    @Test func stereoChannelsAreEachQsSequence() throws {
+        let dir = try TempDir(), mono = try Case.mulawLinear.data(dir), model = dir.file("m.dqm")
+        try Self.train(mono, model, ["--domain", "linear"])
+        let left = try readBins(mono).bins, right = left.reversed().map { 255 - $0 }
+        let input = dir.file("stereo.wav")
+        let w = try CodeWriter(path: input, container: .wav, encoding: .ulaw, sampleRate: 8000, channels: 2)
+        let interleaved = zip(left, right).flatMap { [$0, $1] }
+        try interleaved.withUnsafeBufferPointer { try w.write(bins: $0) }
+        try w.close()
+        let q = try Case.mulawLinear.quantizer
+        var outputs: [Data] = []
+        for threads in ["1", "2"] {
+            let out = dir.file("y\(threads).f64")
+            _ = try QuantizerConvertTests.convert([input, out, "--method", "variational", "--model", model, "--key", "k",
+                                                   "--domain", "linear", "--threads", threads])
+            outputs.append(try bytes(out))
+        }
+        #expect(outputs[0] == outputs[1])
+        let reader = try ValueReader(path: dir.file("y1.f64"), channels: 2)
+        var y = [Double](repeating: 0, count: reader.count)
+        _ = try y.withUnsafeMutableBufferPointer { try reader.read(into: $0) }
+        for (ch, bins) in [left, right].enumerated() {
+            let (u, _) = try Self.qOutput(model: model, quantizer: q, bins: bins, key: NoiseKey(seed: 0, name: "k"), channel: ch, channels: 2)
+            let expected = try zip(u, bins).map { ui, b in q.y(ofCell: try #require(q.cell(ofBin: Int(b))), u: Double(ui), range: .unit, as: Double.self) }
+            #expect(stride(from: ch, to: y.count, by: 2).map { y[$0] } == expected, "channel \(ch)")
+        }
+        let back = dir.file("back.wav")
+        #expect(try CLI.run(["restore", dir.file("y1.f64"), back]).status == 0)
+        #expect(try readBins(back).bins == interleaved)
     }
 
     /// `report --method variational` dequantizes in the true cells and its containment check
