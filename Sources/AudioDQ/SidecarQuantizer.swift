@@ -53,7 +53,14 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
     }
 
     /// `dequantization.decode`: the stored code from y, exact at every cell boundary
-    /// (`CellDecoder`). Container cells keep the range's own formula (in K).
+    /// (`CellDecoder`), self-sufficient: a reader can implement it from the text alone. Container
+    /// cells keep the range's own formula (in K). G.711 cells are named as `G711Cells` builds
+    /// them: ITU-T G.711's decision intervals as half-open integer intervals [lower, upper) on the
+    /// 16-bit scale, negative cells the mirror images [−hi, −lo) of the positive ones [lo, hi), so
+    /// the code of a 16-bit integer w is what the ITU-T G.191 encoder (`ulaw_compress`,
+    /// `alaw_compress`) gives for w (tested on every 16-bit integer). Encoders that treat negative
+    /// values otherwise (libsndfile rounds |w|, Sun's `linear2ulaw` floors w/4) put some negative w
+    /// in the next cell, so they are not this rule.
     static func decodeRule(_ q: Quantizer, range: DequantRange) -> String {
         let s = q.scaleSize
         let x = range == .unit ? "x = floor(y * \(s))" : "x = floor(y * \(s / 2)) + \(s / 2)"
@@ -64,10 +71,18 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
             return "\(x); code = x - x mod \(1 << k) (bin; value = code - \(s / 2))"
         case .g711Linear(let law):
             let name = law == .ulaw ? "mu-law" : "A-law"
-            let code = q.encoding.isLinear
-                ? "code = \(s / 2) + the level of the \(name) decision interval holding x - \(s / 2) (G.711 levels x \(s >> 16))"
-                : "code = the \(name) code whose decision interval holds x - 32768 (bin order, -0 and +0 apart)"
-            return "\(x); \(code)"
+            let encoder = law == .ulaw ? "ulaw_compress" : "alaw_compress"
+            let zero = law == .ulaw ? ", -0 (0x7F) [-4, 0), +0 (0xFF) [0, 4)" : ""
+            let cells = "the \(name) cells are ITU-T G.711's decision intervals as integer bounds [lower, upper) on the 16-bit scale "
+                + "(audiodq G711Cells: positive [lo, hi), negative [-hi, -lo)\(zero)), so b = the ITU-T G.191 encoder \(encoder) of the 16-bit integer w"
+            guard q.encoding.isLinear else {
+                return "\(x); w = x - 32768; code = the \(name) byte b whose cell holds w (lower <= w < upper); \(cells)"
+            }
+            let m = s >> 16
+            let w = m == 1 ? "w = x - \(s / 2)" : "w = floor((x - \(s / 2)) / \(m))"
+            let merged = law == .ulaw ? "; both zero bytes give 0, one cell [\(-4 * m), \(4 * m))" : ""
+            return "\(x); \(w); b = the \(name) byte whose cell holds w (lower <= w < upper); "
+                + "code = \(s / 2) + \(m == 1 ? "" : "\(m) * ")level(b), level = b's G.711 decoded value on the 16-bit scale\(merged); \(cells)"
         }
     }
 }

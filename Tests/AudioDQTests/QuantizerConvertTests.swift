@@ -114,6 +114,42 @@ import Testing
         #expect(try bytes(dir.file("code.f64")) != bytes(out))
     }
 
+    /// The sidecar's decode rule for G.711 cells is complete in itself: it names the half-open
+    /// integer cells, where they come from and the encoder that is the same rule, because
+    /// x = ⌊y·S⌋ puts values exactly on negative cells' lower bounds, where encoders differ.
+    @Test func g711DecodeRuleNamesTheCellsExactly() throws {
+        let dir = try TempDir(), input = fixture("speech.wav"), out = dir.file("lin.f64")
+        _ = try Self.convert([input, out, "--domain", "linear"])
+        let cells = "(audiodq G711Cells: positive [lo, hi), negative [-hi, -lo), -0 (0x7F) [-4, 0), +0 (0xFF) [0, 4)), "
+            + "so b = the ITU-T G.191 encoder ulaw_compress of the 16-bit integer w"
+        let g711 = "the mu-law cells are ITU-T G.711's decision intervals as integer bounds [lower, upper) on the 16-bit scale "
+        #expect(try Sidecar.load(path: out + ".json").dequantization.decode
+                == "x = floor(y * 65536); w = x - 32768; code = the mu-law byte b whose cell holds w (lower <= w < upper); " + g711 + cells)
+        // values on a negative cell's lower bound occur, and belong to that cell
+        let bins = try readBins(input).bins
+        let y = try bytes(out).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        var onNegativeBound = 0
+        for (v, b) in zip(y, bins) {
+            let w = Int((v * 65536).rounded(.down)) - 32768
+            let (lower, upper) = G711Cells.ulaw.cell(bin: Int(b))
+            #expect(lower <= w && w < upper)
+            if w == lower && upper <= 0 { onNegativeBound += 1 }
+        }
+        #expect(onNegativeBound > 0)
+        // 16-bit PCM holding expanded μ-law: the code is the level, both zeros one cell
+        let pcm = dir.file("pcm.wav")
+        try InfoQuantizerTests.wav(bins.map { Int16(G711.muLawLinear(UInt8(BinMap(.ulaw).binToByte[Int($0)]))) })
+            .write(to: URL(fileURLWithPath: pcm))
+        _ = try Self.convert([pcm, dir.file("pcm.f32"), "--quantizer", "mulaw", "--range", "symmetric"])
+        #expect(try Sidecar.load(path: dir.file("pcm.f32.json")).dequantization.decode
+                == "x = floor(y * 32768) + 32768; w = x - 32768; b = the mu-law byte whose cell holds w (lower <= w < upper); "
+                + "code = 32768 + level(b), level = b's G.711 decoded value on the 16-bit scale; both zero bytes give 0, one cell [-4, 4); "
+                + g711 + cells)
+        let back = dir.file("back.wav")
+        #expect(try CLI.run(["restore", dir.file("pcm.f32"), back]).status == 0)
+        #expect(try readBins(back).bins == readBins(pcm).bins)
+    }
+
     @Test func aContradictedLatticeFailsAtTheFirstOffendingSample() throws {
         let dir = try TempDir(), input = dir.file("full.wav")
         let samples = InfoQuantizerTests.tone().map { Int16($0.rounded(.down)) }

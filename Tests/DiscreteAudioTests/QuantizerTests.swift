@@ -43,6 +43,30 @@ enum ReferenceG711 {
         return UInt8(((seg << 4) | ((v >> (seg + 1)) & 0xF)) ^ mask)
     }
 
+    /// ITU-T G.191 `ulaw_compress` (its g711.c) on a 16-bit integer: magnitude ⌊(−x − 1)/4⌋ for x < 0.
+    static func g191ULaw(_ lin: Int) -> UInt8 {
+        var absno = lin < 0 ? ((~lin) >> 2) + 33 : (lin >> 2) + 33
+        if absno > 0x1FFF { absno = 0x1FFF }
+        var i = absno >> 6, segno = 1
+        while i != 0 { segno += 1; i >>= 1 }
+        let high = 8 - segno, low = 15 - ((absno >> segno) & 0xF)
+        let out = (high << 4) | low
+        return UInt8(lin >= 0 ? out | 0x80 : out)
+    }
+
+    /// ITU-T G.191 `alaw_compress` on a 16-bit integer: magnitude ⌊(−x − 1)/16⌋ for x < 0.
+    static func g191ALaw(_ lin: Int) -> UInt8 {
+        var ix = lin < 0 ? (~lin) >> 4 : lin >> 4
+        if ix > 15 {
+            var iexp = 1
+            while ix > 16 + 15 { ix >>= 1; iexp += 1 }
+            ix -= 16
+            ix += iexp << 4
+        }
+        if lin >= 0 { ix |= 0x80 }
+        return UInt8(ix ^ 0x55)
+    }
+
     /// Sun `linear2alaw` on a 16-bit integer.
     static func sunALaw(_ pcm: Int) -> UInt8 {
         var v = pcm >> 3
@@ -106,6 +130,41 @@ enum ReferenceG711 {
         let cells = G711Cells.alaw
         for x in -32768..<32768 {
             #expect(G711.aLawBin(ReferenceG711.sunALaw(x)) == Int(cells.binOfValue[x + 32768]), "x = \(x)")
+        }
+    }
+
+    /// The cells are the G.191 reference encoder's on every 16-bit integer (what the sidecar's
+    /// decode rule for G.711 cells says).
+    @Test func g191EncoderAgreesOnEvery16BitInteger() {
+        for x in -32768..<32768 {
+            #expect(G711.muLawBin(ReferenceG711.g191ULaw(x)) == Int(G711Cells.ulaw.binOfValue[x + 32768]), "x = \(x)")
+            #expect(G711.aLawBin(ReferenceG711.g191ALaw(x)) == Int(G711Cells.alaw.binOfValue[x + 32768]), "x = \(x)")
+        }
+    }
+
+    /// The sidecar's decode rule for G.711 cells, followed as written (`SidecarQuantizer.decodeRule`):
+    /// x from the range's rule, w = ⌊(x − S/2)/m⌋, b = the G.191 encoder of w, code = b in the
+    /// law's bytes and S/2 + m·level(b) in PCM. It gives every cell's code at both ends and inside,
+    /// in both ranges, for the law's bytes and 16- and 24-bit PCM.
+    @Test(arguments: [SampleEncoding.ulaw, .alaw])
+    func decodeRuleThroughTheG191EncoderFindsEveryCellsCode(_ law: SampleEncoding) throws {
+        for container in [law, .pcm16, .pcm24] {
+            let q = try Quantizer.g711Linear(law, container: container)
+            let s = q.scaleSize, m = container.isLinear ? s >> 16 : 1
+            for range in [DequantRange.unit, .symmetric] {
+                for j in 0..<q.cellCount {
+                    for u in [0, 0.5, 1.0.nextDown] {
+                        let y: Double = q.y(ofCell: j, u: u, range: range)
+                        let x = try #require(range.bin(of: y, binCount: s))
+                        let w = (x - s / 2) >> m.trailingZeroBitCount
+                        let byte = law == .ulaw ? ReferenceG711.g191ULaw(w) : ReferenceG711.g191ALaw(w)
+                        let bin = law == .ulaw ? G711.muLawBin(byte) : G711.aLawBin(byte)
+                        let level = Int(G711Cells.of(law).levels[bin])
+                        let code = container.isLinear ? s / 2 + m * level : bin
+                        #expect(code == q.bin(ofCell: j), "\(q) \(range) cell \(j) u \(u)")
+                    }
+                }
+            }
         }
     }
 
