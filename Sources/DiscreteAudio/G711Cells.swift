@@ -23,15 +23,25 @@
 /// (±32124 in [31612, 32768) and [−32768, −31612)), where it still lies strictly inside. A-law has
 /// no zero: its smallest levels ±8 are the midpoints of [−16, 0) and [0, 16).
 ///
-/// Relation to the classic (Sun) encoders on 16-bit integers: `linear2alaw` maps every integer
-/// to the code whose cell holds it; `linear2ulaw` does so for x ≥ 0, and for x < 0 it shifts by
-/// one 14-bit step (it floors x/4 before taking the magnitude, so it maps x < −4 as x + 4 would
-/// be mapped here and never emits −0). libsndfile's encoder (`sf_write_short`) rounds |x| for
-/// both signs, so its negative cells are (−hi, −lo]: it agrees on every 16-bit integer except the
-/// 127 negative lower bounds −hi (> −32768), which it gives the next code out. No partition into
-/// cells half-open on one side can be sign-symmetric at the boundary points; they have measure
-/// zero, and decoding here always uses [lower, upper). The tests check all three statements on
-/// every 16-bit integer (libsndfile's in SoundFileIOTests).
+/// These are the cells of the ITU-T G.191 reference encoder (`ulaw_compress`, `alaw_compress`,
+/// which take the magnitude of a negative x as ⌊(−x − 1)/4⌋ or ⌊(−x − 1)/16⌋): it maps every
+/// 16-bit integer to the code whose cell holds it. Other encoders on 16-bit integers:
+/// - Sun's `linear2alaw` (Python's `audioop.lin2alaw`) agrees on every integer.
+/// - Sun's `linear2ulaw` (`audioop.lin2ulaw`) agrees for x ≥ 0; for x < 0 it floors x/4 before
+///   taking the magnitude (−⌊x/4⌋ = ⌊(−x − 1)/4⌋ + 1), so it codes x as these cells code x − 4
+///   (x − 4 below −32768: as −32768, the clipped end cell), one 14-bit step further out, and never
+///   emits −0.
+/// - libsndfile's (`sf_write_short`) rounds |x| for both signs, so its negative cells are
+///   (−hi, −lo]: it agrees on every integer except the 127 negative lower bounds −hi (> −32768),
+///   which it gives the next code out.
+/// - sox (`-e u-law`/`-e a-law`, without dither `-D`) rounds x to the law's input grid first
+///   (14 bits: x + 2, 13 bits: x + 4) and then codes as Sun: μ-law as these cells code x + 2
+///   (x ≥ −2) or x − 2 (x < −2), A-law x + 4 (clipped to 32767). By default sox also dithers.
+///
+/// No partition into cells half-open on one side can be sign-symmetric at the boundary points;
+/// they have measure zero, and decoding here always uses [lower, upper). The tests check the
+/// G.191, Sun and libsndfile statements on every 16-bit integer (libsndfile's in
+/// SoundFileIOTests); the sox ones were measured on a ramp of all 65,536 values (sox 14.4).
 public struct G711Cells: Sendable {
     /// `ulaw` or `alaw`.
     public let law: SampleEncoding

@@ -110,7 +110,8 @@ enum TestSignal {
 
     @Test(arguments: [SampleEncoding.ulaw, .alaw])
     func g711ExpandedTo16BitIsFound(_ law: SampleEncoding) throws {
-        // Encode with the Sun encoder, decode with the table (what sox -e u-law, then -e signed -b 16 does).
+        // Encode with the Sun encoder (Python audioop's; sox rounds to the law's input grid first), decode
+        // with the table, as a G.711 file expanded back to 16-bit PCM.
         let x = TestSignal.speech(8000).map { v -> Int in
             law == .ulaw ? G711.muLawLinear(ReferenceG711.sunULaw(v)) : G711.aLawLinear(ReferenceG711.sunALaw(v))
         }

@@ -169,20 +169,22 @@ enum ReferenceG711 {
     }
 
     @Test func sunULawEncoderAgreesUpToItsNegativeShift() {
-        // linear2ulaw floors x/4 before taking the magnitude: for x < −4 it codes x as these cells
-        // code x + 4, and it never emits −0 (0x7F), whose cell is [−4, 0).
+        // linear2ulaw floors x/4 before taking the magnitude: for x < 0 it codes x as these cells
+        // code x − 4 (−32768 for x − 4 below it), and it never emits −0 (0x7F), whose cell is [−4, 0).
         let cells = G711Cells.ulaw
+        var shifted = 0
         for x in -32768..<32768 {
-            let ours = Int(cells.binOfValue[x + 32768])
+            let sun = G711.muLawBin(ReferenceG711.sunULaw(x))
             if x >= 0 {
-                #expect(G711.muLawBin(ReferenceG711.sunULaw(x)) == ours, "x = \(x)")
-            } else if x >= -4 {
-                #expect(ours == 127)
-                #expect(ReferenceG711.sunULaw(x) == 0x7E)    // Sun: the −8 code
+                #expect(sun == Int(cells.binOfValue[x + 32768]), "x = \(x)")
             } else {
-                #expect(G711.muLawBin(ReferenceG711.sunULaw(x + 4)) == ours, "x = \(x)")
+                #expect(sun == Int(cells.binOfValue[max(x - 4, -32768) + 32768]), "x = \(x)")
+                #expect(sun != 127)
+                if sun != Int(cells.binOfValue[x + 32768]) { shifted += 1 }
             }
         }
+        // the four lowest integers of each negative cell but the clipped end one (127 cells, −0 included)
+        #expect(shifted == 127 * 4)
     }
 }
 
