@@ -88,9 +88,10 @@ public struct DequantSettings: Sendable, Equatable {
     /// - range: `range`, else symmetric for `.wav`, unit otherwise;
     /// - stream: `streamName`, else the source's SHA-256;
     /// - method and model: `variational` needs `model` (read once, `loadModel()`) trained with
-    ///   variational noise for the source's K; the model is identified by its SHA-256;
+    ///   variational noise (for the source's K in one-code cells, `binCountMismatch` as before;
+    ///   in the resolved cells, see quantizer); the model is identified by its SHA-256;
     /// - raw: the spec of `source.raw`, the format the source was read as (nil with a header);
-    /// - uVariant: fixed by method and dtype (`Sidecar.uVariant`);
+    /// - uVariant: fixed by method, dtype and cells (`Sidecar.uVariant`);
     /// - quantizer: `resolveQuantizer(for:)`; with `variational` it must be cells the model's q
     ///   was trained in (`TrainedCells.fits`: same input scale and cells as a quantizer of its
     ///   training data), else `cellsNotTrained` names the file, the model and both.
