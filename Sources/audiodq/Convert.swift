@@ -19,9 +19,12 @@ struct Convert: ParsableCommand {
 
         Output format by extension: .f32/.f64 (raw little-endian, interleaved), .npy (NumPy 1.0, shape \
         (frames,) or (frames, channels)), .wav (IEEE float WAV, symmetric range by default).
-        Writes OUT.json beside the output: source hash, encoding, K, range, seed and decode rule.
-        unit range: y = (x + u)/K, decode x = floor(y*K); symmetric: y = 2(x + u)/K - 1, decode \
-        x = floor(y*K/2) + K/2.
+        Writes OUT.json beside the output: source hash, encoding, K, range, seed, quantizer and the \
+        exact decode rule. In one-code cells (--quantizer container, G.711 bytes in --domain code, \
+        PCM where auto detects nothing coarser): unit range y = (x + u)/K, decode x = floor(y*K); \
+        symmetric y = 2(x + u)/K - 1, decode x = floor(y*K/2) + K/2. In other cells (a detected \
+        lattice, G.711 cells) y is a point of the code's cell and floor(y*K) is in general not the \
+        code: the sidecar's decode rule gives it, and restore uses it.
         """)
 
     @Argument(help: "Discrete audio in any container libsndfile reads (WAV, AIFF, AU, FLAC, NIST SPHERE, VOC, …), or headerless RAW with --raw.")
@@ -59,7 +62,7 @@ struct Convert: ParsableCommand {
     @Flag(help: "Replace an existing output (batch mode: redo outputs whose sidecar matches).")
     var force = false
 
-    @Flag(name: .shortAndLong, help: "Print nothing on success.")
+    @Flag(name: .shortAndLong, help: "Print nothing on success, not even the quantizer auto chose (the sidecar records it).")
     var quiet = false
 
     func validate() throws {

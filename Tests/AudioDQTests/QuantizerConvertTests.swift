@@ -67,6 +67,26 @@ import Testing
         }
     }
 
+    /// The one-code formula x = ⌊y·K⌋ holds for one-code cells only: on a detected 2^8 lattice
+    /// (the default `auto`) it misses most codes, the sidecar's decode rule finds every one, and
+    /// `convert --help` says so instead of promising floor(y*K) for every output.
+    @Test func oneCodeFormulaIsNotTheDecodeRuleOfOtherCells() throws {
+        let dir = try TempDir()
+        let (codes, wav16, _) = try Self.eightBitAudio(dir)
+        _ = try Self.convert([wav16, dir.file("auto.f64")])
+        let y = try bytes(dir.file("auto.f64")).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        let bins = codes.map { $0 * 256 + 32768 }
+        let floorHits = zip(y, bins).filter { Int(($0 * 65536).rounded(.down)) == $1 }.count
+        #expect(floorHits * 50 < bins.count, "\(floorHits) of \(bins.count)")   // about 1/256 expected
+        // the sidecar's rule: x = floor(y * 65536); code = x - x mod 256
+        #expect(zip(y, bins).allSatisfy { let x = Int(($0 * 65536).rounded(.down)); return x - x % 256 == $1 })
+        let help = try CLI.run(["convert", "--help"])
+        #expect(help.status == 0)
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("In one-code cells (--quantizer container,"), "\(text)")
+        #expect(text.contains("floor(y*K) is in general not the code: the sidecar's decode rule gives it, and restore uses it"), "\(text)")
+    }
+
     @Test func containerQuantizerGivesTheContainersBytes() throws {
         let dir = try TempDir()
         let (codes, wav16, _) = try Self.eightBitAudio(dir)
