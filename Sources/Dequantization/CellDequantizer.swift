@@ -33,10 +33,13 @@ import Synchronization
 /// `UniformDequantizer` (Float and Double, tested on every 8- and 16-bit code), and an 8-bit
 /// recording in a 16-bit container gets the values the 8-bit file would.
 ///
-/// **G.711.** A table per cell (built once, 257 entries: `FloatCell`, `DoubleCell`). The inner
-/// loop is the bin → cell lookup (`CellLookup`), the placement and the guard as a select. Float32:
-/// N = (lower + S/2 + offset)·2²⁴ + u24·w exactly in Int64, y = Float(N)·scale·2⁻²⁴ (one
-/// rounding: the nearest float32 stated above); Float64: lower' + u·w'.
+/// **G.711.** A table per cell (built once, 257 entries: `FloatCell`, `DoubleCell`), in the
+/// output range's units. The inner loop is the bin → cell lookup (`CellLookup`; in the law's own
+/// bytes the cell is the bin, so no lookup at all), one multiply-add and the guard as a minimum.
+/// Float32: y = Float(lower' + Double(u24)·w'·2⁻²⁴) — the product and the sum are exact in
+/// Double (the numerator (lower + S/2 + offset)·2²⁴ + u24·w is an integer below 2⁴⁹, times a
+/// power of two), so the conversion is the one rounding: the nearest float32 stated above.
+/// Float64: RN(lower' + RN(u·w')), the noise drawn in the same loop.
 ///
 /// **Codes the quantizer cannot produce** (off the lattice, not a G.711 level at the container's
 /// scale, a bin ≥ K) have no cell. They are never written into some other cell: their values are
@@ -65,6 +68,9 @@ public struct CellDequantizer: Sendable {
     /// (`CellLookup.offCell` = 256 among them) place NaN.
     let cellsF: [FloatCell]
     let cellsD: [DoubleCell]
+    /// G.711 in the law's own bytes: the cell of bin b is b (every byte is a code), so the loop
+    /// indexes the cell tables by the bin, without `CellLookup.cellOfKey`.
+    let cellIsBin: Bool
     /// `lookup.float32CarriesNoise`, computed once.
     public let float32CarriesNoise: Bool
     /// Threads a streamed block is sliced over (`Dequantizer.dequantize`); the values do not
@@ -82,6 +88,8 @@ public struct CellDequantizer: Sendable {
         let scale = range.scale(binCount: s), offset = range.offset(binCount: s)
         coarseOffset = offset >> lookup.shift
         coarseScale = scale * Double(1 << lookup.shift)
+        cellIsBin = lookup.usesTable && lookup.shift == 0 && lookup.cellOfKey.count == quantizer.encoding.binCount
+            && lookup.cellOfKey.indices.allSatisfy { Int(lookup.cellOfKey[$0]) == $0 }
         if lookup.usesTable {
             let cells = (0..<quantizer.cellCount).map { quantizer.cell($0) }
             let base = { (t: Int) in t + s / 2 + offset }
@@ -98,13 +106,24 @@ public struct CellDequantizer: Sendable {
     /// values are NaN). Precondition: `float32CarriesNoise`, out.count ≥ bins.count.
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Float>) -> Int? {
-        runFloat(bins, firstIndex, out, draw: rng.fillUniform24)
+        if lookup.usesTable {
+            precondition(float32CarriesNoise, "Float32 output needs cells at least S/65536 wide")
+            return runG711(bins, firstIndex, out, cells: cellsF) { src, n, dst, first, cells, keyed, cellOf in
+                CellDequantizer.placeFloat(src, n, dst, first: first, rng: rng, cells: cells, keyed: keyed, cellOf: cellOf)
+            }
+        }
+        return runFloat(bins, firstIndex, out, draw: rng.fillUniform24)
     }
 
     /// Dequantizes `bins` into Float64 values; result as for Float32 (any quantizer, 24-bit too).
     public func dequantize(bins: UnsafeBufferPointer<UInt32>, firstIndex: Int,
                            into out: UnsafeMutableBufferPointer<Double>) -> Int? {
-        runDouble(bins, firstIndex, out, draw: rng.fillUniform)
+        if lookup.usesTable {
+            return runG711(bins, firstIndex, out, cells: cellsD) { src, n, dst, first, cells, keyed, cellOf in
+                CellDequantizer.placeDouble(src, n, dst, first: first, rng: rng, cells: cells, keyed: keyed, cellOf: cellOf)
+            }
+        }
+        return runDouble(bins, firstIndex, out, draw: rng.fillUniform)
     }
 
     /// Places given within-cell positions instead of drawing them (learned noise:
@@ -158,7 +177,8 @@ public struct CellDequantizer: Sendable {
 
     /// The loop behind both outputs, in blocks of 2048 samples: `draw` the block's noise U
     /// (24-bit integers or Doubles), then place each code. Lattice/container: `coarse`(bin >> k, u)
-    /// (the uniform placement of the coarse code). G.711: the cell's `CellPlacement` at U.
+    /// (the uniform placement of the coarse code). G.711: the cell's `CellPlacement` at U (given
+    /// positions; drawn noise goes through `runG711`, the same placement with the draws fused).
     /// Off-quantizer flags are ORed in the loop; when any is set, `markOffQuantizer` finishes.
     @inline(__always)
     private func run<T: BinaryFloatingPoint, U, C: CellPlacement>(
@@ -208,6 +228,80 @@ public struct CellDequantizer: Sendable {
         return bad == 0 ? nil : markOffQuantizer(src, n, dst, firstIndex)
     }
 
+    /// The G.711 loop behind both outputs: `loop`(src, n, dst, first index, cell table, keyed, cell
+    /// of a bin) places every sample and returns the OR of the bins and (when keyed) of the cells; the
+    /// cell of a bin is the bin itself in the law's bytes (`cellIsBin`: bin & (K − 1), a bin ≥ K
+    /// being caught by the mask) and `cellOfKey` of its key otherwise (`offCell` = 256 sets bit 8
+    /// of the OR). Off-quantizer codes found that way are finished by `markOffQuantizer`.
+    @inline(__always)
+    private func runG711<C: CellPlacement>(
+        _ bins: UnsafeBufferPointer<UInt32>, _ firstIndex: Int, _ out: UnsafeMutableBufferPointer<C.Value>, cells: [C],
+        loop: (UnsafePointer<UInt32>, Int, UnsafeMutablePointer<C.Value>, UInt64, UnsafePointer<C>, Bool, (UInt32) -> Int) -> (UInt32, Int)
+    ) -> Int? {
+        precondition(out.count >= bins.count)
+        guard let src = bins.baseAddress, let dst = out.baseAddress else { return nil }
+        let n = bins.count, first = UInt64(firstIndex)
+        let sh = UInt32(lookup.shift), binMask = UInt32(quantizer.encoding.binCount - 1)
+        let (binBits, cellBits) = lookup.cellOfKey.withUnsafeBufferPointer { keys in
+            cells.withUnsafeBufferPointer { cells in
+                let c = cells.baseAddress!, k = keys.baseAddress!
+                return cellIsBin ? loop(src, n, dst, first, c, false) { Int($0 & binMask) }
+                                 : loop(src, n, dst, first, c, true) { Int(k[Int(($0 & binMask) &>> sh)]) }
+            }
+        }
+        let bad = binBits & lookup.checkMask != 0 || cellBits & CellLookup.offCell != 0
+        return bad ? markOffQuantizer(src, n, dst, firstIndex) : nil
+    }
+
+    /// Float32 G.711 placement with the draws in the same loop, two samples per 64-bit draw as
+    /// `CounterRNG.fillUniform24` (the state stepped by one addition; an odd first index and an
+    /// odd last sample take `uniform24` alone). Returns the OR of the bins and of the cells.
+    @inline(__always)
+    static func placeFloat(_ src: UnsafePointer<UInt32>, _ n: Int, _ dst: UnsafeMutablePointer<Float>, first: UInt64,
+                           rng: CounterRNG, cells c: UnsafePointer<FloatCell>, keyed: Bool, cellOf: (UInt32) -> Int) -> (UInt32, Int) {
+        var bins: UInt32 = 0, cellBits = 0
+        @inline(__always) func one(_ i: Int, _ u24: UInt32) {
+            let x = src[i], cell = cellOf(x)
+            bins |= x
+            if keyed { cellBits |= cell }
+            dst[i] = c[cell].place(u24)
+        }
+        var i = 0
+        if n > 0 && first & 1 == 1 {
+            one(0, rng.uniform24(first))
+            i = 1
+        }
+        var state = rng.key &+ (((first &+ UInt64(i)) &>> 1) &+ 1) &* CounterRNG.increment
+        while i &+ 1 < n {
+            let h = CounterRNG.output(state: state)
+            state &+= CounterRNG.increment
+            one(i, UInt32(truncatingIfNeeded: h) &>> 8)
+            one(i &+ 1, UInt32(truncatingIfNeeded: h &>> 40))
+            i &+= 2
+        }
+        if i < n { one(i, rng.uniform24(first &+ UInt64(i))) }
+        return (bins, cellBits)
+    }
+
+    /// Float64 G.711 placement with each sample's draw (`CounterRNG.uniform`'s 53 bits, the state
+    /// stepped by one addition as in `fillUniform`) in the same loop (`DoubleCell.place(bits:)`).
+    /// Returns the OR of the bins and of the cells.
+    @inline(__always)
+    static func placeDouble(_ src: UnsafePointer<UInt32>, _ n: Int, _ dst: UnsafeMutablePointer<Double>, first: UInt64,
+                            rng: CounterRNG, cells c: UnsafePointer<DoubleCell>, keyed: Bool, cellOf: (UInt32) -> Int) -> (UInt32, Int) {
+        var bins: UInt32 = 0, cellBits = 0
+        var state = rng.key &+ (first &+ 1) &* CounterRNG.increment
+        for i in 0..<n {
+            let x = src[i], cell = cellOf(x)
+            bins |= x
+            if keyed { cellBits |= cell }
+            let k = CounterRNG.output(state: state) &>> 11
+            state &+= CounterRNG.increment
+            dst[i] = c[cell].place(bits: k)
+        }
+        return (bins, cellBits)
+    }
+
     /// Slow path after a block held a code off the quantizer: NaN for each such code; the index
     /// of the first one.
     private func markOffQuantizer<T: BinaryFloatingPoint>(_ src: UnsafePointer<UInt32>, _ n: Int,
@@ -229,60 +323,77 @@ protocol CellPlacement: Sendable {
     func place(_ u: Noise) -> Value
 }
 
-/// A cell for float32 output, with u = u24·2⁻²⁴: N = base·2²⁴ + u24·w exactly in Int64
-/// (base = lower + S/2 + offset, |N| < 2⁴⁹), y = Float(N)·(scale·2⁻²⁴). The conversion is the
-/// only rounding (the product by a power of two is exact), so y is the float32 nearest to the exact
-/// image of lower + u·w, as the float32 arithmetic of the lattice path gives for power-of-two
-/// widths. Guard: y below the image of upper, else the largest float32 below it.
+/// A cell for float32 output, with u = u24·2⁻²⁴: y = Float(lower' + Double(u24)·w'·2⁻²⁴) with
+/// lower' = base·scale (base = lower + S/2 + offset) and w' = w·scale. Both Double operations are
+/// exact: u24·w < 2³⁵ and base·2²⁴ + u24·w is an integer of magnitude below 2⁴⁹, scaled by a power
+/// of two. So the conversion to float32 is the only rounding, and y is the float32 nearest to the
+/// exact image of lower + u·w (as the float32 arithmetic of the lattice path gives for
+/// power-of-two widths). Guard: y ≤ upper' always (monotone rounding, upper' exact), so
+/// min(y, upper'.nextDown) keeps y below the image of upper and changes nothing else.
 struct FloatCell: CellPlacement {
-    let base24: Int64
-    let width: Int64
-    let factor: Float
+    /// lower' = base·scale.
+    let lower: Double
+    /// w'·2⁻²⁴ = w·scale·2⁻²⁴.
+    let width24: Double
+    /// upper' = (base + w)·scale, exact in float32.
     let upper: Float
+    /// upper'.nextDown.
     let below: Float
 
     init(base: Int, width: Int, scale: Double) {
-        base24 = Int64(base) << 24
-        self.width = Int64(width)
-        factor = Float(scale * 0x1p-24)
+        lower = Double(base) * scale
+        width24 = Double(width) * scale * 0x1p-24
         upper = Float(Double(base + width) * scale)
         below = upper.nextDown
     }
 
-    private init(nan: Void) { base24 = 0; width = 0; factor = 0; upper = .nan; below = .nan }
+    private init(nan: Void) { lower = .nan; width24 = .nan; upper = .nan; below = .nan }
     static let off = FloatCell(nan: ())
 
     /// u24 ∈ [0, 2²⁴] (2²⁴, i.e. u = 1, is guarded too).
     @inline(__always)
     func place(_ u24: UInt32) -> Float {
-        let y = Float(base24 &+ Int64(u24) &* width) * factor
-        return y < upper ? y : below
+        let y = Float(lower + Double(Int32(bitPattern: u24)) * width24)
+        return y < below ? y : below
     }
 }
 
 /// A cell for float64 output: y = RN(lower' + RN(u·w')) with lower' = base·scale and
-/// w' = w·scale (exact), guarded below upper' = (base + w)·scale.
+/// w' = w·scale (exact), guarded below upper' = (base + w)·scale: for u ∈ [0, 1], y ≤ upper'
+/// (monotone rounding), so the guard is min(y, upper'.nextDown).
 struct DoubleCell: CellPlacement {
     let lower: Double
     let width: Double
-    let upper: Double
+    /// w'·2⁻⁵³, for `place(bits:)`.
+    let width53: Double
     let below: Double
+    /// upper' (below.nextUp).
+    var upper: Double { below.nextUp }
 
     init(base: Int, width: Int, scale: Double) {
         lower = Double(base) * scale
         self.width = Double(width) * scale
-        upper = Double(base + width) * scale
-        below = upper.nextDown
+        width53 = self.width * 0x1p-53
+        below = (Double(base + width) * scale).nextDown
     }
 
-    private init(nan: Void) { lower = .nan; width = .nan; upper = .nan; below = .nan }
+    private init(nan: Void) { lower = .nan; width = .nan; width53 = .nan; below = .nan }
     static let off = DoubleCell(nan: ())
 
     /// u ∈ [0, 1] (u = 1 is guarded too).
     @inline(__always)
     func place(_ u: Double) -> Double {
         let y = lower + u * width
-        return y < upper ? y : below
+        return y < below ? y : below
+    }
+
+    /// `place`(k·2⁻⁵³) for the 53-bit integer k of `CounterRNG.uniform`, bit for bit: k·(w'·2⁻⁵³)
+    /// and (k·2⁻⁵³)·w' are the same real number (both scalings by 2⁻⁵³ are exact; nothing here
+    /// comes near the subnormals), rounded once, so one multiply less per sample.
+    @inline(__always)
+    func place(bits k: UInt64) -> Double {
+        let y = lower + Double(Int64(bitPattern: k)) * width53
+        return y < below ? y : below
     }
 }
 

@@ -1,6 +1,6 @@
 // dqbench: inner-loop benchmarks for Scripts/bench (release build). Prints one JSON line.
 // Usage: dqbench uniform [samples] [rounds] | sha256 [bytes] [rounds] | read FILE | detect [samples] [rounds]
-//        | cells [samples] [rounds]
+//        | cells [samples] [rounds] [set,set,...]
 import AudioDQ
 import Foundation
 
@@ -88,7 +88,9 @@ case "detect":
 case "cells":
     // CellDequantizer vs UniformDequantizer on the same n speech-like 16-bit samples, one thread,
     // unit range, Float32 and Float64 out: container cells (the uniform codes), a 2^8 lattice (the
-    // codes with their low 8 bits cleared) and mu-law cells in 16-bit (each code's mu-law level).
+    // codes with their low 8 bits cleared), mu-law cells in 16-bit (each code's mu-law level) and
+    // the law's own bytes in the linear domain (`convert --domain linear` of a G.711 file: each
+    // code's mu-law / A-law byte). An optional fourth argument names the sets to run (comma-separated).
     var s: UInt64 = 1
     let raw = (0..<n).map { _ -> Int in
         s = s &* 6364136223846793005 &+ 1442695040888963407
@@ -96,11 +98,17 @@ case "cells":
     }
     let lattice = try! Quantizer.lattice(.pcm16, stepLog2: 8)
     let mulaw = try! Quantizer.g711Linear(.ulaw, container: .pcm16)
-    let sets: [(String, Quantizer, [UInt32])] = [
-        ("container", .container(.pcm16), raw.map { UInt32($0 + 32768) }),
-        ("lattice8", lattice, raw.map { UInt32(($0 + 32768) & ~255) }),
-        ("mulaw16", mulaw, raw.map { UInt32(mulaw.bin(ofCell: mulaw.cell(ofPoint: $0))) }),
-    ]
+    let mulawBytes = try! Quantizer.g711Linear(.ulaw, container: .ulaw)
+    let alawBytes = try! Quantizer.g711Linear(.alaw, container: .alaw)
+    let only = args.count > 4 ? Set(args[4].split(separator: ",").map(String.init)) : nil
+    // each set's codes are computed only when it runs
+    let sets: [(String, Quantizer, () -> [UInt32])] = [
+        ("container", .container(.pcm16), { raw.map { UInt32($0 + 32768) } }),
+        ("lattice8", lattice, { raw.map { UInt32(($0 + 32768) & ~255) } }),
+        ("mulaw16", mulaw, { raw.map { UInt32(mulaw.bin(ofCell: mulaw.cell(ofPoint: $0))) } }),
+        ("mulaw8", mulawBytes, { raw.map { UInt32(mulawBytes.bin(ofCell: mulawBytes.cell(ofPoint: $0))) } }),
+        ("alaw8", alawBytes, { raw.map { UInt32(alawBytes.bin(ofCell: alawBytes.cell(ofPoint: $0))) } }),
+    ].filter { only == nil || only!.contains($0.0) }
     let key = NoiseKey(seed: 0)
     let uniform = UniformDequantizer(binCount: 65536, range: .unit, key: key)
     var outF = [Float](repeating: 0, count: n)
@@ -112,9 +120,9 @@ case "cells":
     }
     var fields: [String] = []
     var bad = 0
-    for (name, q, bins) in sets {
+    for (name, q, codes) in sets {
         let cells = CellDequantizer(quantizer: q, range: .unit, key: key)
-        bins.withUnsafeBufferPointer { b in
+        codes().withUnsafeBufferPointer { b in
             let uf = best { outF.withUnsafeMutableBufferPointer { uniform.dequantize(bins: b, firstIndex: 0, into: $0) } }
             let ud = best { outD.withUnsafeMutableBufferPointer { uniform.dequantize(bins: b, firstIndex: 0, into: $0) } }
             let cf = best { outF.withUnsafeMutableBufferPointer { if cells.dequantize(bins: b, firstIndex: 0, into: $0) != nil { bad += 1 } } }

@@ -171,6 +171,31 @@ private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
         #expect(guarded >= 4 * q.cellCount)   // u = 1 always needs the guard: both types, both ranges
     }
 
+    /// The float64 loop's placement from the draw's 53-bit integer k (`DoubleCell.place(bits:)`)
+    /// equals `place`(k·2⁻⁵³) bit for bit, and keeps the guard: k = 2⁵³ − 1 (u = 1 − 2⁻⁵³, which
+    /// rounds onto the top of many cells) stays inside every cell.
+    @Test(arguments: [try! Quantizer.g711Linear(.ulaw, container: .ulaw), try! .g711Linear(.alaw, container: .pcm16),
+                      try! .g711Linear(.ulaw, container: .pcm24)])
+    func doublePlacementFromBitsEqualsPlacementFromU(_ q: Quantizer) {
+        var differ = 0, escaped = 0, guarded = 0
+        var s: UInt64 = 99
+        for range in DequantRange.allCases {
+            let d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+            for j in 0..<q.cellCount {
+                var ks: [UInt64] = [0, 1, (1 << 53) - 1, (1 << 52)]
+                for _ in 0..<16 { s = s &* 6364136223846793005 &+ 1442695040888963407; ks.append(s >> 11) }
+                for k in ks {
+                    let y = d.cellsD[j].place(bits: k)
+                    if y.bitPattern != d.cellsD[j].place(Double(k) * 0x1p-53).bitPattern { differ += 1 }
+                    if q.cell(ofY: y, range: range) != j { escaped += 1 }
+                    if k == (1 << 53) - 1 && y == d.cellsD[j].upper.nextDown { guarded += 1 }
+                }
+            }
+        }
+        #expect(differ == 0 && escaped == 0)
+        #expect(guarded > 0)   // the top draw does reach the guard
+    }
+
     /// Codes without a cell are never placed into another cell: their values are NaN and the first
     /// one's index is returned (here in the second 2048-sample block); the others are unaffected.
     @Test func offQuantizerCodesAreNaNAndReported() throws {
@@ -231,6 +256,67 @@ private func sameBits<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Int {
                 u.withUnsafeMutableBufferPointer { rng.fillUniform(first: first, into: $0) }
                 #expect(u24 == (0..<n).map { rng.uniform24(first + UInt64($0)) })
                 #expect(u == (0..<n).map { rng.uniform(first + UInt64($0)) })
+            }
+        }
+    }
+
+    /// The G.711 fast path against a plain per-sample computation written from `G711Cells`'
+    /// bounds (not the dequantizer's tables): every code of μ-law and A-law, in the law's bytes
+    /// and in 16- and 24-bit PCM, 160 times each in a scrambled order (so u varies and the
+    /// stream is long enough to be sliced over two threads), streamed as one block from an even
+    /// and an odd first index, both ranges, float32 and float64. Reference, with the cell
+    /// [lo, hi) of the code on the scale S (μ-law's two zero codes merged in PCM), b = lo + S/2 +
+    /// offset and w = hi − lo: float32 y = Float(b·2²⁴ + u24·w) (an exact integer, one rounding)
+    /// · scale·2⁻²⁴; float64 y = b·scale + u·(w·scale); either moved to the largest value below
+    /// the image of hi when it reached it. Every value equals the reference bit for bit and lies
+    /// in its code's cell.
+    @Test(arguments: [SampleEncoding.ulaw, .alaw], [SampleEncoding.ulaw, .pcm16, .pcm24])
+    func g711FastPathEqualsThePerSampleReference(_ law: SampleEncoding, _ container: SampleEncoding) throws {
+        let container = container == .ulaw ? law : container
+        let q = try Quantizer.g711Linear(law, container: container)
+        let cells = G711Cells.of(law)
+        let k = container.binCount, s = q.scaleSize, m = container.isLinear ? k / 65536 : 1
+        // the stored codes: each byte, or each level m·v + K/2 of the law in PCM
+        let codes = container.isLinear ? Set(cells.levels.map { Int($0) * m + k / 2 }).sorted() : Array(0..<256)
+        #expect(codes.count == q.cellCount)
+        func bounds(_ bin: Int) -> (Int, Int) {
+            guard container.isLinear else { return (Int(cells.bounds[bin]), Int(cells.bounds[bin + 1])) }
+            let g = Int(cells.binOfValue[(bin - k / 2) / m + 32768])
+            if law == .ulaw && (bin - k / 2) == 0 { return (m * Int(cells.bounds[127]), m * Int(cells.bounds[129])) }
+            return (m * Int(cells.bounds[g]), m * Int(cells.bounds[g + 1]))
+        }
+        let n = 160 * codes.count
+        let bins = (0..<n).map { UInt32(codes[($0 &* 7919 &+ $0 / codes.count) % codes.count]) }
+        let rng = CounterRNG(key: Self.key)
+        for range in DequantRange.allCases {
+            var d = CellDequantizer(quantizer: q, range: range, key: Self.key)
+            d.threads = 2
+            let scale = range.scale(binCount: s), offset = range.offset(binCount: s)
+            for first in [0, 4097] {
+                let layout = StreamLayout(frames: first + n, channels: 1)
+                let block = DequantizationBlock(frames: first..<(first + n), codeFrames: first..<(first + n), layout: layout)
+                var f = [Float](repeating: 0, count: n), x = [Double](repeating: 0, count: n)
+                try bins.withUnsafeBufferPointer { b in
+                    try f.withUnsafeMutableBufferPointer { try d.dequantize(block, codes: b, into: $0, logQ: nil) }
+                    try x.withUnsafeMutableBufferPointer { try d.dequantize(block, codes: b, into: $0, logQ: nil) }
+                }
+                var wrongF = 0, wrongD = 0, outside = 0
+                for i in 0..<n {
+                    let (lo, hi) = bounds(Int(bins[i]))
+                    let b = lo + s / 2 + offset, w = hi - lo, index = UInt64(first + i)
+                    let topF = Float(Double(b + w) * scale), topD = Double(b + w) * scale
+                    var rf = Float(b * (1 << 24) + Int(rng.uniform24(index)) * w) * Float(scale * 0x1p-24)
+                    if rf >= topF { rf = topF.nextDown }
+                    var rd = Double(b) * scale + rng.uniform(index) * (Double(w) * scale)
+                    if rd >= topD { rd = topD.nextDown }
+                    if f[i].bitPattern != rf.bitPattern { wrongF += 1 }
+                    if x[i].bitPattern != rd.bitPattern { wrongD += 1 }
+                    for y in [Double(f[i]), x[i]] {
+                        guard let p = range.bin(of: y, binCount: s), p - s / 2 >= lo, p - s / 2 < hi else { outside += 1; continue }
+                    }
+                }
+                #expect(wrongF == 0 && wrongD == 0, "\(q) \(range) first \(first): \(wrongF) float32, \(wrongD) float64 values differ")
+                #expect(outside == 0, "\(q) \(range) first \(first)")
             }
         }
     }
