@@ -8,12 +8,13 @@ import Foundation
 ///
 /// **Cells.** Each file gets its own quantizer from `choice` and `domain` (`QuantizerResolver`;
 /// `auto`: detected per file), stored with each of its sequences. Every file must give the flow
-/// the first readable file's input scale (`FlowInput`: domain and S) and have its sample rate,
-/// because one model serves one scale at one rate: a different scale (K, or μ-law vs A-law vs
-/// linear 8-bit codes, or code vs linear domain) or rate is an error naming the file, what it has
-/// and what the first file has. Signed and unsigned 8-bit PCM are one scale (the same 256
-/// levels). Files of one scale with different quantizers (an 8-bit recording in a 16-bit
-/// container next to full 16-bit files; μ-law bytes in the linear domain next to 16-bit PCM
+/// the first readable file's input scale (`FlowInput`: the domain, and the law in the code
+/// domain) and have its sample rate, because one model serves one scale at one rate: a different
+/// scale (μ-law vs A-law codes, or code vs linear domain) or rate is an error naming the file,
+/// what it has and what the first file has. The linear domain is one scale whatever S (v is
+/// amplitude over full scale): linear PCM of any bit depth, on any lattice, and G.711 in the
+/// linear domain mix. Files of one scale with different quantizers (8-bit PCM, an 8-bit recording
+/// in a 16-bit container and full 16-bit files; μ-law bytes in the linear domain next to 16-bit PCM
 /// holding expanded μ-law) are trained together, each sample in its own file's cells, and never
 /// silently: one note per quantizer used other than one-code cells (`Diagnostic.Severity.note`:
 /// the first file, the count, the reason; container cells are today's behaviour and not
@@ -55,7 +56,7 @@ public enum CorpusLoader {
             }
             let c = corpus!
             guard input == c.input else {
-                throw AudioDQError.mismatch(path: f, detail: "\(signal.encoding.displayName) (K = \(signal.binCount), \(q), \(input)) differs from the first file's \(c.encoding.displayName) (K = \(c.encoding.binCount), \(c.input), \(first)); one model serves one input scale")
+                throw AudioDQError.mismatch(path: f, detail: "\(signal.encoding.displayName) (K = \(signal.binCount), \(q), \(input)) differs from the first file's \(c.encoding.displayName) (K = \(c.encoding.binCount), \(c.input), \(first)); one model serves one input scale (one domain; in the code domain, one law)")
             }
             // one group per set of cells (`Quantizer.hasSameCells`)
             if let g = groups.firstIndex(where: { $0.quantizer.hasSameCells(as: q) }) { groups[g].files.append(f) } else { groups.append((q, [f], reason)) }

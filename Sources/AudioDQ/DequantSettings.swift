@@ -130,11 +130,11 @@ public struct DequantSettings: Sendable, Equatable {
             guard model.method == .variational else {
                 throw DequantizationError.wrongMethod(path: model.path, expected: .variational, found: model.method)
             }
-            // one-code cells of another K: the message of old; any other misfit names both cells
-            guard quantizer.kind != .container || model.binCount == source.info.binCount else {
-                throw DequantizationError.binCountMismatch(path: model.path, model: model.binCount, data: source.info.binCount)
-            }
             guard model.trainedCells.fits(quantizer) else {
+                // one-code cells of another K: the message of old; any other misfit names both cells
+                if quantizer.kind == .container && model.binCount != source.info.binCount {
+                    throw DequantizationError.binCountMismatch(path: model.path, model: model.binCount, data: source.info.binCount)
+                }
                 throw DequantizationError.cellsNotTrained(path: source.path, model: model.path, trained: model.trainedCells,
                                                           quantizer: quantizer, reason: quantizerReason)
             }

@@ -95,16 +95,19 @@ public enum TrainFrontend {
     }
 
     /// Adds the corpus's quantizers to `model.trainedOn` (sequences per "Q.E", the larger count
-    /// kept on resume), unless every sequence is in one-code cells on the model's encoding's scale
-    /// (signed and unsigned 8-bit PCM mixed included) and the model records nothing yet: such a
-    /// model file stays byte for byte what it was.
+    /// kept on resume), unless every sequence is in the cells of one-code cells of the model's
+    /// encoding (`Quantizer.hasSameCells`: signed and unsigned 8-bit PCM mixed included; 16-bit
+    /// codes next to an 8-bit first file are not) and the model records nothing yet: such a model
+    /// file stays byte for byte what it was.
     static func record(_ corpus: Corpus, in model: DequantModel) {
         var seen: [String: Int] = [:]
+        var plain = model.input == .container(model.encoding)
+        let own = Quantizer.container(model.encoding)
         for s in corpus.sequences {
             let q = corpus.quantizer(of: s)
             seen["\(QuantizerChoice(q)).\(q.encoding.rawValue)", default: 0] += 1
+            plain = plain && q.hasSameCells(as: own)
         }
-        let plain = seen.keys.allSatisfy { $0.hasPrefix("container.") } && model.input == .container(model.encoding)
         guard !(plain && model.trainedOn.isEmpty) else { return }
         for (k, n) in seen { model.trainedOn[k] = max(model.trainedOn[k] ?? 0, n) }
     }

@@ -6,8 +6,9 @@ public enum DequantizationError: Error, Sendable, CustomStringConvertible {
     /// An architecture field of a model file outside what audiodq reads (`value` is what the
     /// file says, `expected` what it may say).
     case badModelField(path: String, field: String, value: Int, expected: String)
+    /// Variational noise from a model of one-code cells of another K than the data's.
     case binCountMismatch(path: String, model: Int, data: Int)
-    /// The model's input scale (`FlowInput`: domain and S) is not the data's.
+    /// The model's input scale (`FlowInput`: the domain, and the law in the code domain) is not the data's.
     case inputMismatch(path: String, model: FlowInput, data: FlowInput)
     case noUsableData(reason: String)
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)

@@ -7,14 +7,18 @@ import DiscreteAudio
 /// - `linear` domain (every other quantizer): v = t/S, t ∈ [−S/2, S/2) the dequantized point on
 ///   the quantizer's amplitude scale (`Quantizer.scaleSize`): S = K for linear PCM (whatever its
 ///   cells: container, lattice, G.711 levels in PCM), S = 65536 for G.711 bytes in the linear domain.
-///   So μ-law bytes in the linear domain and 16-bit PCM holding expanded μ-law both give
-///   v = (16-bit linear value)/65536, one scale.
+///   v is amplitude over full scale whatever S, so the linear domain is one scale: 8-bit PCM
+///   (S = 256), the same audio on a 2^8 lattice in 16 bits (S = 65536) and G.711 in the linear
+///   domain give the same v for the same amplitudes, each sample with its own cells' width term.
 ///
-/// Two inputs are the same scale iff they are equal. A model file without these fields (written
-/// before they existed) was trained on container cells of its encoding: `container(_:)`.
+/// Two inputs are the same scale iff they are in the same domain and, in the code domain, of the
+/// same law (`==`, `hash`). `scaleSize` does not take part: it is information (the S of the file
+/// that made the input, recorded in a model file as `input.scale`; in the code domain it is the
+/// law's K = 256 anyway). A model file without these fields (written before they existed) was
+/// trained on container cells of its encoding: `container(_:)`.
 public struct FlowInput: Sendable, Hashable, CustomStringConvertible {
     public let domain: ValueDomain
-    /// S: v = t/S.
+    /// S of the input's first file: v = t/S there (information, not compared).
     public let scaleSize: Int
     /// The law of a code-domain input (nil in the linear domain).
     public let law: SampleEncoding?
@@ -43,13 +47,20 @@ public struct FlowInput: Sendable, Hashable, CustomStringConvertible {
         return "linear domain (S = \(scaleSize))"
     }
 
-    /// Refuses data of another scale than the model's: `binCountMismatch` when only S differs
-    /// (same domain and law), `inputMismatch` when the domain or the law does. Both kind `.model`.
+    /// Same domain, and the same law in the code domain (S is not compared).
+    public static func == (a: FlowInput, b: FlowInput) -> Bool {
+        a.domain == b.domain && a.law == b.law
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(domain)
+        hasher.combine(law)
+    }
+
+    /// Refuses data of another scale than the model's (`inputMismatch`, kind `.model`): the
+    /// domain or the code-domain law differs.
     public static func requireSame(model: FlowInput, data: FlowInput, path: String) throws {
         guard model != data else { return }
-        if model.domain == data.domain && model.law == data.law {
-            throw DequantizationError.binCountMismatch(path: path, model: model.scaleSize, data: data.scaleSize)
-        }
         throw DequantizationError.inputMismatch(path: path, model: model, data: data)
     }
 }

@@ -6,8 +6,8 @@ import DiscreteAudio
 ///
 /// q(u | x) is a density of the within-cell position u given the condition training computed for
 /// each code's cell (`SequenceCells`), so its noise means what it was trained to mean only in
-/// those cells. A file's quantizer `fits` when it gives the flow the same input scale (domain, S,
-/// law) and has the same cells (`Quantizer.hasSameCells`: signed and unsigned 8-bit PCM alike) as
+/// those cells. A file's quantizer `fits` when it gives the flow the same input scale (domain, and
+/// law in the code domain) and has the same cells (`Quantizer.hasSameCells`: signed and unsigned 8-bit PCM alike) as
 /// one quantizer the model was trained on. Anything else (a code-domain model on the linear domain
 /// or back, container-cell training on a detected lattice, μ-law bytes against expanded 16-bit μ-law)
 /// is refused by the caller, never dequantized with noise q was not trained for.

@@ -51,7 +51,7 @@ import Testing
         #expect(line.map { $0.contains(coarse) && $0.contains(full) } == true, "\(r.stderr)")
         let m = try DequantModel.load(path: model)
         #expect(m.trainedOn == ["lattice:8.pcm_16": 1, "container.pcm_16": 1])
-        #expect(m.input == FlowInput(domain: .linear, scaleSize: 65536, law: nil))
+        #expect(m.input == FlowInput(domain: .linear, scaleSize: 65536, law: nil) && m.input.scaleSize == 65536)
         // eval reports each file's quantizer and width share
         let e = try CLI.run(["eval", coarse, full, "--model", model, "--threads", "1", "--json"])
         #expect(e.status == 0, "\(e.stderr)")
@@ -59,6 +59,49 @@ import Testing
         let files = json["files"] as! [[String: Any]]
         #expect(files.map { $0["quantizer"] as! String } == ["lattice:8", "container"])
         #expect(files.map { $0["widthBitsPerSample"] as! Double }.map { ($0 * 1e9).rounded() / 1e9 } == [8, 16])
+    }
+
+    /// The linear domain is one scale whatever S: 8-bit PCM, the same codes on a 2^8 lattice in
+    /// 16 bits and G.711 in the linear domain train together (each file in its own cells, the
+    /// model recording each), and a model of the 16-bit lattice file scores the 8-bit file with the
+    /// same bits per sample, to the bit (same codes: same v and W). Refused before ("one model
+    /// serves one input scale"; eval: "model is for K = 65536, data has K = 256").
+    @Test func linearPCMOfAnyBitDepthIsOneScale() throws {
+        let dir = try TempDir()
+        let (_, wav16, wav8) = try QuantizerConvertTests.eightBitAudio(dir)
+        let mixed = dir.file("mixed.dqm")
+        let r = try CLI.run(["train", wav8, wav16, fixture("speech.wav"), "--domain", "linear", "--model", mixed, "--steps", "2", "-q"] + small)
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = try DequantModel.load(path: mixed)
+        #expect(m.trainedOn == ["container.pcm_u8": 1, "lattice:8.pcm_16": 1, "mulaw.ulaw": 1])
+        #expect(m.input.domain == .linear && m.input.scaleSize == 256 && m.encoding == .pcmU8)
+        // a model of the lattice file only scores the 8-bit file as it scores the lattice file
+        let lattice = dir.file("lattice16.dqm")
+        #expect(try CLI.run(["train", wav16, "--model", lattice, "--steps", "3", "-q"] + small).status == 0)
+        func eval(_ file: String, _ model: String) throws -> [String: Any] {
+            let e = try CLI.run(["eval", file, "--model", model, "--threads", "1", "--json"])
+            #expect(e.status == 0, "\(e.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any] ?? [:]
+        }
+        let e8 = try eval(wav8, lattice), e16 = try eval(wav16, lattice)
+        #expect(e8["elboBitsPerSample"] as? Double == e16["elboBitsPerSample"] as? Double, "\(e8) \(e16)")
+        #expect(e8["widthBitsPerSample"] as? Double == 8 && e16["widthBitsPerSample"] as? Double == 8)
+        #expect((e8["files"] as? [[String: Any]])?.first?["quantizer"] as? String == "container")
+        // and the mixed model takes either file, and the full 16-bit fixture
+        for f in [wav8, wav16, fixture("speech-s16.wav")] { _ = try eval(f, mixed) }
+        // variational noise from a model trained on the 8-bit file and the lattice file converts both
+        let v = dir.file("v.dqm")
+        #expect(try CLI.run(["train", wav16, wav8, "--model", v, "--method", "variational", "--steps", "2", "-q"] + small).status == 0)
+        for f in [wav8, wav16] {
+            let c = try CLI.run(["convert", f, dir.file(URL(fileURLWithPath: f).lastPathComponent + ".f32"), "--method", "variational", "--model", v])
+            #expect(c.status == 0, "\(c.stderr)")
+        }
+        // q trained on the lattice file only is not used in the 8-bit file's one-code cells
+        let vl = dir.file("vl.dqm")
+        #expect(try CLI.run(["train", wav16, "--model", vl, "--method", "variational", "--steps", "2", "-q"] + small).status == 0)
+        let refused = try CLI.run(["convert", wav8, dir.file("refused.f32"), "--method", "variational", "--model", vl])
+        #expect(refused.status == 1 && refused.stderr.contains("K = 65536, data has K = 256"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("refused.f32")))
     }
 
     /// A model trained on μ-law bytes in the linear domain refuses them in the code domain, and
@@ -70,6 +113,7 @@ import Testing
         #expect(try CLI.run(["train", data, "--model", linear, "--domain", "linear", "--steps", "2", "-q"] + small).status == 0)
         #expect(try CLI.run(["train", data, "--model", code, "--steps", "2", "-q"] + small).status == 0)
         #expect(try DequantModel.load(path: linear).input == FlowInput(domain: .linear, scaleSize: 65536, law: nil))
+        #expect(try DequantModel.load(path: linear).input.scaleSize == 65536)
         #expect(try DequantModel.load(path: code).input == .container(.ulaw))
         for (model, domain) in [(linear, "code"), (code, "linear")] {
             let r = try CLI.run(["eval", data, "--model", model, "--domain", domain, "--threads", "1"])

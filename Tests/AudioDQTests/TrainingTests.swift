@@ -139,9 +139,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("x.dqm")))
     }
 
-    /// One model serves one encoding at one rate: a corpus mixing quantizers of the same K
-    /// (μ-law, A-law, linear 8-bit) or sample rates is refused, naming the first file that differs
-    /// and how; signed and unsigned 8-bit PCM (the same levels) may be mixed.
+    /// One model serves one input scale at one rate: a corpus mixing μ-law codes, A-law codes and
+    /// linear PCM (the code domain against the linear one), or sample rates, is refused, naming the
+    /// first file that differs and how; signed and unsigned 8-bit PCM (the same levels) may be
+    /// mixed, and so may 8- and 16-bit PCM (the linear domain is one scale whatever K).
     @Test func corpusMixingEncodingsOrRatesIsRefused() throws {
         let dir = try TempDir()
         for (other, what) in [("speech-alaw.wav", "A-law"), ("speech-u8.wav", "unsigned 8-bit")] {
@@ -162,6 +163,10 @@ import Testing
         #expect(mixed8.status == 0, "\(mixed8.stderr)")
         // signed and unsigned 8-bit PCM share their 256 cells: no "mixing" warning
         #expect(!mixed8.stderr.contains("mixing"), "\(mixed8.stderr)")
+        // 8- and 16-bit PCM: one linear scale, each file in its own cells (a warning names both)
+        let depths = try train(dir, [fixture("speech-u8.wav"), fixture("speech-s16.wav")], model: dir.file("m816.dqm"), steps: 1)
+        #expect(depths.status == 0 && depths.stderr.contains("mixing"), "\(depths.stderr)")
+        #expect(try DequantModel.load(path: dir.file("m816.dqm")).trainedOn == ["container.pcm_u8": 1, "container.pcm_16": 1])
     }
 
     /// A diverging run stops with a clear message and keeps the last good checkpoint.
