@@ -69,7 +69,8 @@ import Testing
     }
 
     /// Every value lies in its code's true cell and is exactly q's u placed as uniform noise is
-    /// (float64: u itself; float32: u rounded to 24 bits), in both ranges; the sidecar's and the
+    /// (float64: u itself; float32: u rounded to 24 bits), in both ranges, and (unit, float64) the
+    /// point the training transform places for the same u, v = y − ½; the sidecar's and the
     /// log q file's totals are q's log q of those draws; `restore` gives the codes back bit for
     /// bit; the bytes do not depend on --threads, --chunk-frames or batch/--jobs/--shard, and
     /// differ from uniform noise in the same cells.
@@ -96,6 +97,14 @@ import Testing
                                  : Double(q.y(ofCell: j, u: Double(CellDequantizer.u24(ui)) * 0x1p-24, range: range, as: Float.self))
                 }
                 #expect(y == expected, "\(c) \(range) \(ext): not q's u in the cell")
+                if range == .unit && ext == "f64" {
+                    // the point the training transform places for these u: v = y − ½ (`SequenceCells.place`)
+                    var v = [Float](repeating: 0, count: bins.count)
+                    bins.withUnsafeBufferPointer { b in
+                        SequenceCells(q).place(b.baseAddress!, u: u, count: bins.count, v: &v, dvdu: nil)
+                    }
+                    #expect(zip(y, v).allSatisfy { abs(($0 - 0.5) - Double($1)) < 1e-6 }, "\(c): not training's v")
+                }
                 let sc = try Sidecar.load(path: out + ".json")
                 #expect(sc.dequantization.method == "variational" && sc.resolved?.quantizer == q)
                 #expect(sc.dequantization.uVariant == (ext == "f32" ? Sidecar.uVariantLearned24 : Sidecar.uVariantLearned))
