@@ -75,6 +75,7 @@ public enum TrainFrontend {
             if stop {
                 return Summary(steps: model.step, lastLoss: lastLoss, interrupted: true, seconds: Date().timeIntervalSince(start))
             }
+            let rate = Double(trainer.adam.currentLearningRate)   // the rate this step's update uses
             trainer.update()
             let dt = Date().timeIntervalSince(t0)
             window.append(dt)
@@ -84,7 +85,7 @@ public enum TrainFrontend {
             let p = TrainProgress(step: model.step, steps: options.hyperparameters.steps, loss: loss, samplesPerSecond: sps,
                                      elapsed: Date().timeIntervalSince(start))
             try log?.write(["step": Double(model.step), "lossBitsPerSample": loss, "samplesPerSecond": sps,
-                            "elapsedSeconds": p.elapsed, "learningRate": Double(trainer.adam.currentLearningRate)])
+                            "elapsedSeconds": p.elapsed, "learningRate": rate])
             events(.progress(p))
             if options.checkpointEvery > 0 && model.step % options.checkpointEvery == 0 { due = true }
         }

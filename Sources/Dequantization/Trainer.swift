@@ -23,6 +23,8 @@ public final class Trainer {
         public var maxGradNorm: Float?
         /// Linear learning-rate warm-up steps.
         public var warmupSteps = 0
+        /// Constant (the reference protocol) or cosine decay to 0 over `steps`.
+        public var schedule = LearningRateSchedule.constant
 
         /// Most samples one step may take, batch × segment (2^24: 256 times the default 16 × 4096;
         /// the activations of p alone are about hidden × 4 bytes per sample and layer).
@@ -68,7 +70,8 @@ public final class Trainer {
         self.model = model
         hyperparameters = options
         adam = try Adam(parameters: model.parameters,
-                        options: .init(learningRate: options.learningRate, maxGradNorm: options.maxGradNorm, warmupSteps: options.warmupSteps))
+                        options: .init(learningRate: options.learningRate, maxGradNorm: options.maxGradNorm, warmupSteps: options.warmupSteps,
+                                      decaySteps: options.schedule == .cosine ? options.steps : 0))
         if let s = model.savedAdam { try adam.restore(stepCount: s.step, m: s.m, v: s.v) }
         objective = Objective(model: model)
         crop = [UInt32](repeating: 0, count: options.batch * options.segment)

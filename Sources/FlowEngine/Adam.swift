@@ -6,7 +6,13 @@ import Foundation
 ///     p -= lr_t * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 ///
 /// Options: global gradient-norm clipping (as `clip_grad_norm_`: if ||g||_2 > maxNorm, every
-/// gradient is scaled by maxNorm / (||g||_2 + 1e-6)) and linear warm-up lr_t = lr min(1, t / W).
+/// gradient is scaled by maxNorm / (||g||_2 + 1e-6)), linear warm-up and cosine decay:
+///
+///     lr_t = lr · min(1, t / W) · ½(1 + cos(π · min(t − 1, D) / D))     (t = 1, 2, …)
+///
+/// (the warm-up factor 1 when W = 0, the decay factor 1 when D = 0). With decay, the first step
+/// has the full rate and step D has ½(1 + cos(π(D − 1)/D)) ≈ (π/2D)², so a run of D steps ends
+/// with the parameters settled instead of at one noisy Adam step of constant size.
 /// Moments are kept per parameter, matched by position in the list given at init.
 public final class Adam {
     public struct Options: Sendable, Equatable {
@@ -18,15 +24,18 @@ public final class Adam {
         public var maxGradNorm: Float?
         /// Linear warm-up over this many steps (0: none).
         public var warmupSteps: Int
+        /// Cosine decay of the rate towards 0 over this many steps (0: none, a constant rate).
+        public var decaySteps: Int
 
         public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                    maxGradNorm: Float? = nil, warmupSteps: Int = 0) {
+                    maxGradNorm: Float? = nil, warmupSteps: Int = 0, decaySteps: Int = 0) {
             self.learningRate = learningRate
             self.beta1 = beta1
             self.beta2 = beta2
             self.epsilon = epsilon
             self.maxGradNorm = maxGradNorm
             self.warmupSteps = warmupSteps
+            self.decaySteps = decaySteps
         }
     }
 
@@ -39,7 +48,7 @@ public final class Adam {
 
     public init(parameters: [Parameter], options: Options = Options()) throws {
         guard options.learningRate >= 0, (0..<1).contains(options.beta1), (0..<1).contains(options.beta2),
-              options.epsilon >= 0, options.warmupSteps >= 0, (options.maxGradNorm ?? 1) > 0 else {
+              options.epsilon >= 0, options.warmupSteps >= 0, options.decaySteps >= 0, (options.maxGradNorm ?? 1) > 0 else {
             throw FlowEngineError.invalidConfiguration("Adam options out of range: \(options)")
         }
         self.parameters = parameters
@@ -76,11 +85,17 @@ public final class Adam {
         return s.squareRoot()
     }
 
-    /// Learning rate used by the next step (after warm-up scaling).
+    /// Learning rate used by the next step (after warm-up and decay; the type's formula). With
+    /// neither, exactly `learningRate`.
     public var currentLearningRate: Float {
         let t = stepCount + 1
-        guard options.warmupSteps > 0 else { return options.learningRate }
-        return options.learningRate * min(1, Float(t) / Float(options.warmupSteps))
+        var lr = options.learningRate
+        if options.warmupSteps > 0 { lr *= min(1, Float(t) / Float(options.warmupSteps)) }
+        if options.decaySteps > 0 {
+            let d = Double(options.decaySteps), s = min(Double(t - 1), d)
+            lr *= Float(0.5 * (1 + Foundation.cos(Double.pi * s / d)))
+        }
+        return lr
     }
 
     /// One update of every parameter from its `grad`. Returns the gradient norm before clipping

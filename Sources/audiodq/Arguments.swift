@@ -17,6 +17,9 @@ extension ValueType: ExpressibleByArgument {}
 /// `--method uniform|variational` (the raw values).
 extension DequantMethod: ExpressibleByArgument {}
 
+/// `--lr-schedule constant|cosine` (the raw values).
+extension LearningRateSchedule: ExpressibleByArgument {}
+
 /// `--q-base gaussian|logistic`: `.standardNormal` and `.standardLogistic`.
 extension BaseDistribution: ExpressibleByArgument {
     var argumentName: String {

@@ -83,6 +83,9 @@ struct Train: ParsableCommand {
     @Option(help: "Linear learning-rate warm-up steps.")
     var warmup: Int = 0
 
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant (the reference protocol) or cosine (decays to 0 at --steps; resume with the same --steps to keep the schedule).", valueName: "schedule"))
+    var lrSchedule: LearningRateSchedule = .constant
+
     @Option(help: "Save a checkpoint every N steps (and at the end).")
     var checkpointEvery: Int = 500
 
@@ -151,6 +154,7 @@ struct Train: ParsableCommand {
         options.hyperparameters.threads = threads
         options.hyperparameters.maxGradNorm = clip
         options.hyperparameters.warmupSteps = warmup
+        options.hyperparameters.schedule = lrSchedule
         options.checkpointEvery = checkpointEvery
         options.logPath = log
         options.resume = resume

@@ -55,6 +55,29 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("--force"))
     }
 
+    /// --lr-schedule cosine: the logged rate of step t is lr·½(1 + cos(π(t − 1)/steps)), the
+    /// default keeps the constant rate, and the two give different models.
+    @Test func cosineScheduleDecaysTheLoggedRate() throws {
+        let dir = try TempDir()
+        let data = [fixture("speech.wav")]
+        func rates(_ name: String, _ extra: [String]) throws -> [Double] {
+            let r = try train(dir, data, model: dir.file("\(name).dqm"), steps: 8, extra: ["--log", dir.file("\(name).jsonl"), "--lr", "4e-3"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try String(decoding: bytes(dir.file("\(name).jsonl")), as: UTF8.self).split(separator: "\n").map {
+                (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["learningRate"] as! Double
+            }
+        }
+        let cosine = try rates("cos", ["--lr-schedule", "cosine"])
+        #expect(cosine.count == 8)
+        for (i, r) in cosine.enumerated() {
+            #expect(abs(r - 4e-3 * 0.5 * (1 + cos(Double.pi * Double(i) / 8))) < 1e-9, "step \(i + 1): \(r)")
+        }
+        #expect(try rates("const", []).allSatisfy { abs($0 - 4e-3) < 1e-9 })
+        #expect(try bytes(dir.file("cos.dqm")) != bytes(dir.file("const.dqm")))
+        let bad = try CLI.run(["train", fixture("speech.wav"), "--model", dir.file("x.dqm"), "--lr-schedule", "linear"])
+        #expect(bad.status == 64 && bad.stderr.contains("--lr-schedule"))
+    }
+
     /// --resume never falls back: a missing model is an error naming it (exit 1, nothing
     /// written); an architecture flag that differs from the checkpoint's is a usage error naming
     /// the flag (exit 64, the model untouched); leaving the flags out, or giving the model's

@@ -44,4 +44,27 @@ import Testing
         #expect(adam.currentLearningRate == 0.5)
         #expect(throws: FlowEngineError.self) { try Adam(parameters: [a], options: .init(beta1: 1)) }
     }
+
+    /// Cosine decay over D steps: step t uses lr·½(1 + cos(π(t − 1)/D)) (full rate first, a small
+    /// positive rate at step D, 0 after), times the warm-up factor; each step moves a parameter
+    /// with a constant gradient by exactly that rate (Adam's first steps move by lr_t).
+    @Test func cosineDecay() throws {
+        let d = 8
+        let a = Parameter(name: "a", shape: [1], value: [0])
+        let adam = try Adam(parameters: [a], options: .init(learningRate: 0.1, warmupSteps: 2, decaySteps: d))
+        var moved: [Float] = []
+        for t in 1...(d + 2) {
+            let expected = 0.1 * min(1, Double(t) / 2) * 0.5 * (1 + cos(Double.pi * Double(min(t - 1, d)) / Double(d)))
+            #expect(abs(Double(adam.currentLearningRate) - expected) < 1e-7, "step \(t)")
+            let before = a.value[0]
+            a.grad = [1]
+            adam.step()
+            moved.append(before - a.value[0])
+        }
+        #expect(moved[0] > 0 && moved[d - 1] > 0 && moved[d - 1] < moved[1] / 20)
+        #expect(moved[d] == 0 && moved[d + 1] == 0)
+        #expect(throws: FlowEngineError.self) { try Adam(parameters: [a], options: .init(decaySteps: -1)) }
+        // no decay: the constant rate, bit for bit
+        #expect(try Adam(parameters: [a], options: .init(learningRate: 0.1)).currentLearningRate == 0.1)
+    }
 }
