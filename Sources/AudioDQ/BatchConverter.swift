@@ -69,6 +69,32 @@ public struct BatchSummary: Sendable {
     public var notConverted: Int
     /// Of `ok`: 24-bit files written as `f64` because the format was left at its default.
     public var widened: Int
+    /// The quantizers other than container cells whose cells hold this run's outputs (converted
+    /// or up to date), in manifest order of their first file; empty when every output is in
+    /// container cells.
+    public var quantizers: [BatchQuantizerUse] = []
+
+    /// One note per entry of `quantizers`, for the front end to show: "FIRST: quantizer
+    /// CHOICE = NAME (REASON), and N more files; the manifest names each file's quantizer".
+    public var quantizerNotes: [Diagnostic] {
+        quantizers.map { q in
+            let more = q.files > 1 ? ", and \(q.files - 1) more file\(q.files > 2 ? "s" : "")" : ""
+            return Diagnostic(AudioDQError.quantizerInUse(path: q.example,
+                                                          detail: "quantizer \(q.choice) = \(q.quantizer) (\(q.reason))\(more); the manifest names each file's quantizer"),
+                              severity: .note)
+        }
+    }
+}
+
+/// One quantizer other than container cells in a batch: its name (`Quantizer.description`, as in
+/// the manifest), the choice that names it (`QuantizerChoice`), how many files' outputs are in
+/// its cells, the first of them in manifest order (its source path) and why it was chosen there.
+public struct BatchQuantizerUse: Sendable, Equatable {
+    public var quantizer: String
+    public var choice: String
+    public var files: Int
+    public var example: String
+    public var reason: String
 }
 
 /// Converts a corpus: one output per file, mirrored under OUT_DIR, noise keyed by
@@ -108,6 +134,7 @@ public enum BatchConverter {
         cleanLeftovers(in: options.outputDir)
 
         let records = Mutex<[BatchRecord?]>([BatchRecord?](repeating: nil, count: items.count))
+        let cells = Mutex<[Cells?]>([Cells?](repeating: nil, count: items.count))
         let next = Atomic<Int>(0)
         let counters = Mutex<(done: Int, ok: Int, skipped: Int, failed: Int, samples: Int)>((0, 0, 0, 0, 0))
         let jobs = max(1, min(options.jobs, items.count))
@@ -115,8 +142,9 @@ public enum BatchConverter {
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= items.count { break }
-                let (record, samples, failure) = convertOne(items[i], options, model: model)
+                let (record, samples, failure, used) = convertOne(items[i], options, model: model)
                 records.withLock { $0[i] = record }
+                if record.status != .failed { cells.withLock { $0[i] = used } }
                 let p = counters.withLock { c -> BatchProgress in
                     if let failure { diagnostics(failure) }
                     c.done += 1
@@ -141,27 +169,50 @@ public enum BatchConverter {
         return BatchSummary(records: all, ok: c.ok, skipped: c.skipped, failed: c.failed, samples: c.samples,
                             seconds: Date().timeIntervalSince(start), manifest: manifest,
                             notConverted: items.filter { $0.skip != nil }.count,
-                            widened: all.filter { $0.status == .ok && $0.format != nil }.count)
+                            widened: all.filter { $0.status == .ok && $0.format != nil }.count,
+                            quantizers: uses(cells.withLock { $0 }, items))
+    }
+
+    /// A file's quantizer other than container cells and why it was chosen (`convertOne`).
+    typealias Cells = (quantizer: Quantizer, reason: String)
+
+    /// `BatchSummary.quantizers`: the files' non-container cells grouped by quantizer name, in
+    /// the order of each group's first file.
+    static func uses(_ cells: [Cells?], _ items: [BatchPlan.Item]) -> [BatchQuantizerUse] {
+        var out: [BatchQuantizerUse] = []
+        for (i, c) in cells.enumerated() {
+            guard let c else { continue }
+            let name = c.quantizer.description
+            if let g = out.firstIndex(where: { $0.quantizer == name }) {
+                out[g].files += 1
+            } else {
+                out.append(BatchQuantizerUse(quantizer: name, choice: QuantizerChoice(c.quantizer).description, files: 1,
+                                             example: items[i].source, reason: c.reason))
+            }
+        }
+        return out
     }
 
     /// One file: opened once, hashed from that descriptor, resolved (`DequantSettings.resolve`,
     /// target `.corpus`: 24-bit input under the default format goes to `.f64`), then skipped when
     /// its output is up to date (`upToDate`) or converted by the one conversion
     /// (`Converter.convert`) into outputs claimed here. Returns the file's record, its samples,
-    /// and the diagnostic of its failure (nil unless failed).
-    static func convertOne(_ item: BatchPlan.Item, _ options: BatchOptions, model: Result<ModelFile?, Error>) -> (BatchRecord, Int, Diagnostic?) {
+    /// the diagnostic of its failure (nil unless failed) and, for an output converted or up to
+    /// date, its quantizer with the reason when that is not container cells.
+    static func convertOne(_ item: BatchPlan.Item, _ options: BatchOptions, model: Result<ModelFile?, Error>) -> (BatchRecord, Int, Diagnostic?, Cells?) {
         var record = BatchRecord(source: item.source, relative: item.relative, output: item.output, status: .failed)
         if let reason = item.skip {
             record.output = nil
             record.status = .skipped
             record.error = reason
-            return (record, 0, nil)
+            return (record, 0, nil, nil)
         }
         if let first = item.conflict {
             let error = AudioDQError.sameOutput(path: item.source, first: first, output: item.output)
             record.error = "\(error)"
-            return (record, 0, Diagnostic(error))
+            return (record, 0, Diagnostic(error), nil)
         }
+        var cells: Cells?
         do {
             let raw = item.headerless ? options.settings.raw : nil
             let reader = try Converter.open(item.source, raw: raw)
@@ -176,7 +227,10 @@ public enum BatchConverter {
                 record.format = resolved.format
                 record.dtype = resolved.dtype
             }
-            if resolved.quantizer.kind != .container { record.quantizer = resolved.quantizer.description }
+            if resolved.quantizer.kind != .container {
+                record.quantizer = resolved.quantizer.description
+                cells = (resolved.quantizer, resolved.quantizerReason ?? "asked for")
+            }
             let output = record.output!
             try makeDirectory((output as NSString).deletingLastPathComponent)
             if !options.force, let sc = upToDate(output: output, resolved) {
@@ -184,7 +238,7 @@ public enum BatchConverter {
                 record.frames = sc.source.frames
                 record.binCount = sc.source.binCount
                 record.sha256 = try FileHasher.hash(path: output)   // verified, not trusted from the sidecar
-                return (record, 0, nil)
+                return (record, 0, nil, cells)
             }
             // the sidecar's temporary file is a locked claim too: a killed run's is free to be taken
             // over by a run on any host, like its data
@@ -192,7 +246,7 @@ public enum BatchConverter {
                   let sidecar = try AtomicOutput(claiming: Sidecar.path(for: output), inputs: [item.source]) else {
                 record.status = .skipped
                 record.error = "claimed by another run"
-                return (record, 0, nil)
+                return (record, 0, nil, nil)
             }
             let sc = try Converter.convert(reader, since: state, resolved, model: modelFile,
                                            into: Converter.Outputs(data: out, sidecar: sidecar), recording: item.relative,
@@ -202,11 +256,11 @@ public enum BatchConverter {
             record.frames = sc.source.frames
             record.binCount = sc.source.binCount
             record.sha256 = try sc.output.sha256 ?? FileHasher.hash(path: output)
-            return (record, sc.source.frames * sc.source.channels, nil)
+            return (record, sc.source.frames * sc.source.channels, nil, cells)
         } catch {
             record.status = .failed
             record.error = "\(error)"
-            return (record, 0, Diagnostic(error))
+            return (record, 0, Diagnostic(error), nil)
         }
     }
 

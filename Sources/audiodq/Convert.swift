@@ -110,6 +110,8 @@ struct Convert: ParsableCommand {
         let s = try BatchConverter.run(options, diagnostics: bar.report) { bar.update($0) }
         bar.finish()
         if !quiet {
+            // one note per quantizer other than container cells (its file count, a first file)
+            s.quantizerNotes.forEach(stderrDiagnostics)
             var notes: [String] = []
             if s.widened > 0 { notes.append("\(s.widened) 24-bit file\(s.widened == 1 ? "" : "s") written as f64") }
             if s.notConverted > 0 { notes.append("\(s.notConverted) file\(s.notConverted == 1 ? "" : "s") not converted, reasons in the manifest") }

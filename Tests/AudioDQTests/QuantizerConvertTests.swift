@@ -217,6 +217,43 @@ import Testing
         #expect(try Sidecar.load(path: out + "/x256.f32.json").dequantization.quantizer?.kind == "container")
     }
 
+    /// A batch names its non-container quantizers on stderr, once per quantizer however many
+    /// files have it: a container file and two 8-bit-in-16-bit files give one note for the
+    /// lattice, with the count and the first lattice file in manifest order; the up-to-date
+    /// re-run (outputs still in those cells) says it again; --quiet prints nothing; a folder of
+    /// container files prints no note and no quantizer.
+    @Test func batchAnnouncesEachNonContainerQuantizerOnce() throws {
+        let dir = try TempDir()
+        let corpus = dir.file("corpus"), out = dir.file("out")
+        try FileManager.default.createDirectory(atPath: corpus + "/sub", withIntermediateDirectories: true)
+        let codes = InfoQuantizerTests.tone().map { Int(($0 / 256).rounded(.down)) }
+        try InfoQuantizerTests.wav(codes.map { Int16($0 * 256) }).write(to: URL(fileURLWithPath: corpus + "/sub/x256.wav"))
+        try InfoQuantizerTests.wav(codes.reversed().map { Int16($0 * 256) }).write(to: URL(fileURLWithPath: corpus + "/y256.wav"))
+        try InfoQuantizerTests.wav(InfoQuantizerTests.tone().map { Int16($0.rounded(.down)) }).write(to: URL(fileURLWithPath: corpus + "/full.wav"))
+        func notes(_ r: CLI.Result) -> [String] { r.stderr.split(separator: "\n").map(String.init).filter { $0.contains("note:") } }
+        let line = "audiodq: note: \(corpus)/sub/x256.wav: quantizer lattice:8 = lattice 2^8 (8 of 16 bits) (every sample is a multiple of 2^8"
+        for run in 0..<2 {
+            let r = try Self.convert([corpus, out, "--jobs", "2"])
+            let n = notes(r)
+            #expect(n.count == 1, "run \(run): \(r.stderr)")
+            #expect(n.first?.hasPrefix(line) == true, "run \(run): \(r.stderr)")
+            #expect(n.first?.hasSuffix("), and 1 more file; the manifest names each file's quantizer") == true, "run \(run): \(r.stderr)")
+            // the note comes before the summary line
+            #expect(r.stderr.range(of: "note:")!.lowerBound < r.stderr.range(of: "; manifest ")!.lowerBound)
+        }
+        #expect(try manifest(out + "/manifest-all.jsonl").map(\.status) == [.skipped, .skipped, .skipped])
+        let quiet = try Self.convert([corpus, dir.file("out-q"), "--jobs", "1", "-q", "--force"])
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        // container files only: nothing about quantizers
+        let plain = dir.file("plain")
+        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: corpus + "/full.wav", toPath: plain + "/a.wav")
+        try FileManager.default.copyItem(atPath: fixture("sweep-ulaw.wav"), toPath: plain + "/b.wav")
+        let r = try Self.convert([plain, dir.file("out-plain"), "--jobs", "1"])
+        #expect(notes(r).isEmpty && !r.stderr.contains("quantizer"), "\(r.stderr)")
+        #expect(r.stderr.contains("2 ok, 0 skipped, 0 failed"), "\(r.stderr)")
+    }
+
     /// report measures the within-cell position in the true cells: a lattice file's uniform noise
     /// passes (dequantized here with the detected quantizer, or replayed with its sidecar's), and
     /// the same values judged in container cells do not (they leave their one-code bins).
