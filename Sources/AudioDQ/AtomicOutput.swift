@@ -10,7 +10,13 @@ import Darwin
 /// `commit()`, so a crash or an error never leaves a file that looks complete but is not.
 ///
 /// Existing regular files are replaced only with `force`. Character devices and FIFOs
-/// (`/dev/stdout`, `/dev/full`, a named pipe) are written in place: they cannot be renamed onto.
+/// (`/dev/full`, a named pipe, a terminal) are written in place: they cannot be renamed onto. So
+/// is a name of one of the process's own descriptors (`/dev/stdout`, `/dev/fd/N`,
+/// `/proc/self/fd/N`, or a symbolic link leading to one: `OutputTarget`), whatever the descriptor
+/// refers to (a regular file too): it is written through that descriptor (a duplicate of it),
+/// never renamed onto, and needs no `force`. A symbolic link to a regular file (or a dangling
+/// one) stays a link: the temporary file goes beside the link's final target and is renamed
+/// onto the target, so the target is replaced atomically (with `force` when it exists).
 /// Temporary names are `.NAME.audiodq-tmp-PID-N-HOST` (HOST: FNV-1a 64 of the host name, hex,
 /// so a run on another host sharing the folder is never taken for a dead local process);
 /// `AtomicOutput.isLeftover` recognises them.
@@ -21,11 +27,18 @@ import Darwin
 /// another host over NFS) off this output. A lock dies with its process, so a file left by a
 /// killed run is free to be taken over, or removed, by a run on any host.
 public final class AtomicOutput {
+    /// The output's name as given (in messages).
     public let finalPath: String
-    /// Where to write: a temporary sibling of `finalPath`, or `finalPath` itself for a stream.
+    /// The name the temporary file is renamed onto: `finalPath`, or the final target when
+    /// `finalPath` is a symbolic link.
+    let destination: String
+    /// Where to write: a temporary sibling of `destination`, or `finalPath` itself for a stream.
     public let writePath: String
-    /// True when the destination is a device or FIFO written in place.
+    /// True when the destination is a device, FIFO or descriptor written in place.
     public let isStream: Bool
+    /// The process's descriptor `finalPath` names, written through (a duplicate of it) instead
+    /// of opening `writePath`.
+    public let descriptor: Int32?
     private var done = false
     /// The descriptor holding the claim's lock (claiming form only), closed on commit or abort.
     private var lockFD: Int32 = -1
@@ -37,27 +50,40 @@ public final class AtomicOutput {
     /// Checks the destination and reserves a temporary name.
     /// - Throws: `outputExists` (regular file, no `force`), `outputIsDirectory`,
     ///   `outputDirectoryMissing`, `outputIsInput` when it is one of `inputs` (same device and inode).
+    ///   `cannotWrite` for a descriptor name whose descriptor is not open for writing.
     public init(path: String, force: Bool, inputs: [String] = []) throws {
         finalPath = path
         var st = stat()
         let exists = stat(path, &st) == 0
         try AtomicOutput.refuseInputs(inputs, as: path)
         let type = st.st_mode & S_IFMT
+        let target = try OutputTarget.resolve(path)
+        if exists && type == S_IFDIR { throw AudioDQError.outputIsDirectory(path: path) }
+        if case .descriptor(let fd) = target {
+            isStream = true
+            descriptor = fd
+            writePath = path
+            destination = path
+            return
+        }
+        descriptor = nil
         if exists && (type == S_IFCHR || type == S_IFIFO) {
             isStream = true
             writePath = path
+            destination = path
             return
         }
-        if exists && type == S_IFDIR { throw AudioDQError.outputIsDirectory(path: path) }
         if exists && !force { throw AudioDQError.outputExists(path: path) }
-        let (dir, name) = AtomicOutput.split(path)
+        guard case .path(let resolved) = target else { preconditionFailure("descriptors returned above") }
+        destination = resolved
+        let (dir, name) = AtomicOutput.split(resolved)
         var sd = stat()
         guard stat(dir, &sd) == 0, (sd.st_mode & S_IFMT) == S_IFDIR else {
             throw AudioDQError.outputDirectoryMissing(path: path, directory: dir)
         }
         let n = AtomicOutput.counter.add(1, ordering: .relaxed).newValue
         isStream = false
-        writePath = (dir == "." && !path.hasPrefix("./") ? "" : dir + "/")
+        writePath = (dir == "." && !resolved.hasPrefix("./") ? "" : dir + "/")
             + "." + name + AtomicOutput.tempMarker + "\(getpid())-\(n)-\(AtomicOutput.hostTag)"
     }
 
@@ -66,6 +92,8 @@ public final class AtomicOutput {
     /// `commit()` (batch conversion decides beforehand whether to redo it).
     public init?(claiming path: String, inputs: [String] = []) throws {
         finalPath = path
+        destination = path
+        descriptor = nil
         isStream = false
         try AtomicOutput.refuseInputs(inputs, as: path)
         let (dir, name) = AtomicOutput.split(path)
@@ -183,12 +211,12 @@ public final class AtomicOutput {
         defer { group.forEach { $0.abort() } }
         let files = group.filter { !$0.isStream }
         if flush { for f in files { try f.flush() } }
-        if let voucher, !voucher.done, !voucher.isStream { remove(voucher.finalPath) }
+        if let voucher, !voucher.done, !voucher.isStream { remove(voucher.destination) }
         var renamed: [AtomicOutput] = []
         func place(_ batch: [AtomicOutput]) throws {
             for f in batch {
                 if let e = f.renameIntoPlace() {
-                    for r in renamed { remove(r.finalPath); r.releaseLock() }
+                    for r in renamed { remove(r.destination); r.releaseLock() }
                     throw e
                 }
                 f.done = true   // its temporary name is gone: nothing for abort to remove
@@ -204,8 +232,8 @@ public final class AtomicOutput {
     /// `fsync` of each folder holding one of `outputs` (once per folder).
     private static func syncFolders(of outputs: [AtomicOutput]) throws {
         var folders: [String] = []
-        for f in outputs where !folders.contains(split(f.finalPath).dir) {
-            folders.append(split(f.finalPath).dir)
+        for f in outputs where !folders.contains(split(f.destination).dir) {
+            folders.append(split(f.destination).dir)
             try syncFolder(folders.last!, reportAs: f.finalPath)
         }
     }
@@ -234,11 +262,11 @@ public final class AtomicOutput {
         Glibc.close(fd)
     }
 
-    /// Renames the temporary file onto `finalPath`; the error, or nil.
+    /// Renames the temporary file onto `destination`; the error, or nil.
     private func renameIntoPlace() -> AudioDQError? {
-        AtomicOutput.note("rename", finalPath)
-        let failed = AtomicOutput.probe.withLock { $0[AtomicOutput.split(finalPath).dir]?.failing.contains(finalPath) ?? false }
-        if failed || rename(writePath, finalPath) != 0 {
+        AtomicOutput.note("rename", destination)
+        let failed = AtomicOutput.probe.withLock { $0[AtomicOutput.split(destination).dir]?.failing.contains(destination) ?? false }
+        if failed || rename(writePath, destination) != 0 {
             return .cannotWrite(path: finalPath, reason: failed ? "injected failure" : String(cString: strerror(errno)))
         }
         return nil
@@ -294,7 +322,7 @@ public final class AtomicOutput {
 
     /// Writes `data` to `out`'s temporary file and commits it.
     static func write(_ data: [UInt8], into out: AtomicOutput) throws {
-        let fd = try FileDescriptor(writing: out.writePath, create: !out.isStream, reportAs: out.finalPath)
+        let fd = try FileDescriptor(writing: out)
         try data.withUnsafeBytes { try fd.write($0) }
         try fd.close()
         try out.commit()

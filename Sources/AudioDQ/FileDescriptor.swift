@@ -26,6 +26,22 @@ final class FileDescriptor {
         if fd < 0 { throw AudioDQError.cannotWrite(path: reportAs, reason: String(cString: strerror(errno))) }
     }
 
+    /// Opens the write side of `output`: a duplicate of the process's descriptor it names
+    /// (written at that descriptor's own position), a new temporary file, or the device/FIFO.
+    convenience init(writing output: AtomicOutput) throws {
+        if let d = output.descriptor {
+            self.init(descriptor: fcntl(d, F_DUPFD_CLOEXEC, 0), reportAs: output.finalPath)
+        } else {
+            try self.init(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+        }
+        if fd < 0 { throw AudioDQError.cannotWrite(path: output.finalPath, reason: String(cString: strerror(errno))) }
+    }
+
+    private init(descriptor: Int32, reportAs: String) {
+        path = reportAs
+        fd = descriptor
+    }
+
     deinit { if fd >= 0 { Glibc.close(fd) } }
 
     var size: Int64 {

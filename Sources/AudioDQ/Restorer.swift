@@ -44,7 +44,7 @@ public enum Restorer {
     static func makeWriter(out: AtomicOutput, finalPath: String, container: AudioContainer,
                            encoding: SampleEncoding, sampleRate: Int, channels: Int) throws -> CodeWriter {
         do {
-            return try CodeWriter(path: out.writePath, container: container, encoding: encoding,
+            return try CodeWriter(path: out.writePath, descriptor: out.descriptor, container: container, encoding: encoding,
                                   sampleRate: sampleRate, channels: channels)
         } catch {
             switch error {

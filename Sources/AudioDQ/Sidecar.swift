@@ -195,7 +195,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
     func write(to output: AtomicOutput) throws {
         let data: Data
         do { data = try encoded() } catch { throw AudioDQError.cannotWrite(path: output.finalPath, reason: "\(error)") }
-        let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+        let fd = try FileDescriptor(writing: output)
         try data.withUnsafeBytes { (p) throws in try fd.write(p) }
         try fd.close()
     }

@@ -27,7 +27,7 @@ final class ValueWriter {
         self.writePath = output.writePath
         switch format {
         case .f32, .f64, .npy:
-            let fd = try FileDescriptor(writing: output.writePath, create: !output.isStream, reportAs: output.finalPath)
+            let fd = try FileDescriptor(writing: output)
             let bytes = Int64(frames) * Int64(channels) * Int64(type.byteWidth) + (format == .npy ? 128 : 0)
             if !output.isStream && bytes >= 1 << 22 {
                 // reserve a large file at once: fewer block allocations while writing, and a full
@@ -43,7 +43,7 @@ final class ValueWriter {
             sink = .file(fd)
         case .wav:
             do {
-                sink = .wav(try FloatSoundFile(creating: output.writePath,
+                sink = .wav(try FloatSoundFile(creating: output.writePath, descriptor: output.descriptor,
                                                precision: type == .float32 ? .float32 : .float64,
                                                sampleRate: sampleRate, channels: channels))
             } catch {

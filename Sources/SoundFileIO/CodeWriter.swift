@@ -25,11 +25,12 @@ public final class CodeWriter {
     /// Frames written so far.
     public private(set) var framesWritten: Int64 = 0
 
-    /// Creates `path`; `bigEndianRaw` is the byte order of multi-byte samples in headerless RAW
+    /// Creates `path`, or writes through a duplicate of `descriptor` (from its current position;
+    /// `path` then only names it in errors); `bigEndianRaw` is the byte order of multi-byte samples in headerless RAW
     /// (`AudioContainer.sfFormat`), ignored otherwise. Throws `.containerCannotHold` when libsndfile's `sf_format_check` rejects the
     /// container/encoding pair (e.g. WAV with signed 8-bit, AU with unsigned 8-bit, FLAC with G.711)
     /// or does not write it exactly (`AudioContainer.writesExactly`).
-    public init(path: String, container: AudioContainer, encoding: SampleEncoding,
+    public init(path: String, descriptor: Int32? = nil, container: AudioContainer, encoding: SampleEncoding,
                 sampleRate: Int, channels: Int, bigEndianRaw: Bool = false) throws(SoundFileError) {
         self.path = path
         self.container = container
@@ -44,7 +45,7 @@ public final class CodeWriter {
         guard container.writesExactly(encoding), sf_format_check(&info) != 0 else {
             throw .containerCannotHold(path: path, container: container.displayName, encoding: encoding.displayName)
         }
-        handle = try LibSndfile.open(path: path, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
+        handle = try LibSndfile.open(path: path, descriptor: descriptor, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
     }
 
     deinit {

@@ -19,8 +19,9 @@ public final class FloatSoundFile {
     private var fd: Int32 = -1
     private let writing: Bool
 
-    /// Creates a float WAV for writing.
-    public init(creating path: String, precision: Precision, sampleRate: Int, channels: Int) throws(SoundFileError) {
+    /// Creates a float WAV for writing: the file `path`, or through a duplicate of `descriptor`
+    /// (from its current position; `path` then only names it in errors).
+    public init(creating path: String, descriptor: Int32? = nil, precision: Precision, sampleRate: Int, channels: Int) throws(SoundFileError) {
         self.path = path
         self.channels = channels
         self.sampleRate = sampleRate
@@ -31,7 +32,7 @@ public final class FloatSoundFile {
         info.samplerate = Int32(sampleRate)
         info.channels = Int32(channels)
         info.format = Int32(SF_FORMAT_WAV) | (precision == .float32 ? Int32(SF_FORMAT_FLOAT) : Int32(SF_FORMAT_DOUBLE))
-        let h = try LibSndfile.open(path: path, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
+        let h = try LibSndfile.open(path: path, descriptor: descriptor, mode: Int32(SFM_WRITE), info: &info) { .cannotCreate(path: path, reason: $0) }
         // No PEAK chunk: it carries the time of writing, so the same seed would give other
         // bytes a second later. The chunk is optional (readers take the peak from the data).
         sf_command(h, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))

@@ -81,6 +81,29 @@ struct CLI {
     }
 }
 
+extension CLI {
+    /// Runs the built `audiodq` with its stdout redirected to the regular file `stdoutFile`
+    /// (created empty, as a shell's `> FILE` does); the status and stderr.
+    static func run(_ args: [String], stdoutFile: String, cwd: String? = nil) throws -> (status: Int32, stderr: String) {
+        guard FileManager.default.createFile(atPath: stdoutFile, contents: nil),
+              let out = FileHandle(forWritingAtPath: stdoutFile) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: stdoutFile])
+        }
+        defer { try? out.close() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+}
+
 func readBins(_ path: String, raw: RawFormat? = nil) throws -> DiscreteSignal {
     try CodeReader(path: path, raw: raw).readAll()
 }
