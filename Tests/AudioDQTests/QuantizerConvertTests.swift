@@ -87,6 +87,19 @@ import Testing
         #expect(text.contains("floor(y*K) is in general not the code: the sidecar's decode rule gives it, and restore uses it"), "\(text)")
     }
 
+    /// `-q` is silent on success whatever the quantizer, also when auto chose one that is not the
+    /// container's; the sidecar records it and why (without -q the summary line names it).
+    @Test func quietConvertIsSilentAndTheSidecarNamesTheQuantizer() throws {
+        let dir = try TempDir()
+        let (_, wav16, _) = try Self.eightBitAudio(dir)
+        let r = try Self.convert([wav16, dir.file("q.f32"), "-q"])
+        #expect(r.stderr.isEmpty && r.stdout.isEmpty, "\(r.stderr)")
+        let q = try #require(try Sidecar.load(path: dir.file("q.f32.json")).dequantization.quantizer)
+        #expect(q.kind == "lattice" && q.stepLog2 == 8 && q.reason?.hasPrefix("every sample is a multiple of 2^8") == true)
+        let loud = try Self.convert([wav16, dir.file("loud.f32")])
+        #expect(loud.stderr.contains("quantizer lattice 2^8 (8 of 16 bits)"), "\(loud.stderr)")
+    }
+
     @Test func containerQuantizerGivesTheContainersBytes() throws {
         let dir = try TempDir()
         let (codes, wav16, _) = try Self.eightBitAudio(dir)
