@@ -58,6 +58,8 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
     /// holds `value` (the code as the signed PCM value, or the G.711 byte's bin), which it
     /// cannot produce.
     case quantizerContradicted(path: String, quantizer: String, index: Int, frame: Int, channel: Int, value: Int)
+    /// `restore`: the cells asked for are not the sidecar's (`path` is the sidecar).
+    case contradictsSidecar(path: String, given: String, sidecar: String)
 
     public var description: String {
         switch self {
@@ -90,6 +92,7 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .quantizerContradicted(let p, let q, let i, let f, let c, let v):
             return "\(p): sample \(i) (frame \(f), channel \(c)) is \(v), which the quantizer \(q) cannot produce"
         case .noModelToResume(let p): return "\(p): no model to resume"
+        case .contradictsSidecar(let p, let g, let s): return "\(p): the cells asked for, \(g), are not the sidecar's, \(s)"
         case .quantizerDoesNotFit(let p, let q, let r): return "\(p): quantizer \(q) does not fit: \(r)"
         case .quantizerInUse(let p, let d): return "\(p): \(d)"
         case .mixedQuantizers(let d): return "quantizers in one corpus: \(d)"

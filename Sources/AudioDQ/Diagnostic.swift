@@ -72,7 +72,7 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case .invalidArgument, .noAudioFiles, .noReadableAudio: return (.input, nil)
         case .modelRequired: return (.usage, nil)
         case .noModelToResume(let p), .chunkShorterThanModelContext(let p, _, _): return (.model, p)
-        case .conflictsWithModel(let p, _, _, _): return (.usage, p)
+        case .conflictsWithModel(let p, _, _, _), .contradictsSidecar(let p, _, _): return (.usage, p)
         case .quantizerDoesNotFit(let p, _, _), .quantizerInUse(let p, _): return (.input, p)
         case .mixedQuantizers: return (.input, nil)
         case .quantizerContradicted(let p, _, _, _, _, _): return (.input, p)

@@ -5,7 +5,10 @@ import SoundFileIO
 ///
 /// Each value is decoded with the sidecar's rule through its quantizer's cells (`CellDecoder`:
 /// the cell holding y gives the stored code bit for bit; container cells when the sidecar has no
-/// quantizer or there is no sidecar); a value that is
+/// quantizer). Without a sidecar the cells are `quantizer`/`domain` (`QuantizerResolver`'s rule,
+/// as `convert` spells them), container cells when neither is given: x = ⌊y·K⌋ (unit) or
+/// ⌊y·K/2⌋ + K/2 (symmetric), which is the stored code only for values dequantized in one-code
+/// cells. Cells given with a sidecar must be the sidecar's; a value that is
 /// not finite or outside the range stops the run with an error naming its sample index, and no
 /// output is left. The codes are written in the source's encoding, in the container that OUT's
 /// extension names; 8-bit PCM goes into the container's own 8-bit flavour when it holds only the
@@ -22,6 +25,11 @@ public struct RestoreOptions: Sendable {
     public var range: DequantRange?
     public var sampleRate: Int?
     public var channels: Int?
+    /// The cells the values were dequantized into, for values without a sidecar (with one they
+    /// must name the sidecar's cells): nil or `auto` leave them to the sidecar, container cells
+    /// without one. `domain` picks G.711 cells in the linear domain (G.711 encodings only).
+    public var quantizer: QuantizerChoice?
+    public var domain: ValueDomain?
     public var chunkValues = 1 << 16
 
     public init(input: String, output: String) {
@@ -57,6 +65,17 @@ public enum Restorer {
         }
     }
 
+    /// The cells `quantizer`/`domain` name for codes of `encoding` (`QuantizerResolver`'s table),
+    /// or nil when they leave the choice to the sidecar (`auto`, or nothing given; `--domain`
+    /// changes nothing for linear PCM).
+    static func givenQuantizer(_ options: RestoreOptions, encoding: SampleEncoding) throws -> Quantizer? {
+        let choice = options.quantizer ?? .auto
+        if choice == .auto && (encoding.isLinear || options.domain == nil) { return nil }
+        return try QuantizerResolver.resolve(choice, domain: options.domain ?? .code, encoding: encoding, path: options.input) {
+            preconditionFailure("auto on linear PCM is left to the sidecar")
+        }.quantizer
+    }
+
     @discardableResult
     public static func run(_ options: RestoreOptions) throws -> Summary {
         let scPath = options.sidecarPath ?? Sidecar.path(for: options.input)
@@ -81,14 +100,18 @@ public enum Restorer {
         let range = options.range ?? resolved!.range
         // the sidecar's cells; a given encoding keeps them (rebuilt for its codes), so a lattice
         // or linear-domain output is never decoded with one-code cells
-        let quantizer: Quantizer
+        let given = try givenQuantizer(options, encoding: sourceEncoding)
+        var quantizer = given ?? .container(sourceEncoding)
         if let recorded = sidecar?.dequantization.quantizer {
             guard let q = options.encoding == nil ? resolved?.quantizer : recorded.quantizer(encoding: sourceEncoding) else {
                 throw AudioDQError.mismatch(path: scPath, detail: "its quantizer \(recorded.name) cannot hold \(sourceEncoding.displayName) codes")
             }
             quantizer = q
-        } else {
+        } else if sidecar != nil {
             quantizer = .container(sourceEncoding)
+        }
+        if sidecar != nil, let given, !given.hasSameCells(as: quantizer) {
+            throw AudioDQError.contradictsSidecar(path: scPath, given: given.description, sidecar: quantizer.description)
         }
         let decoder = CellDecoder(quantizer: quantizer, range: range)
         guard let encoding = container.storedEncoding(for: sourceEncoding) else {

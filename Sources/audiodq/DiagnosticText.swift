@@ -34,6 +34,7 @@ enum DiagnosticText {
         case AudioDQError.inputIsFolder: return "; to convert a folder, give an output folder"
         case AudioDQError.noModelToResume: return " (--resume continues an existing model; leave it out to train a new one)"
         case AudioDQError.dtypeContradictsFormat: return " (--dtype)"
+        case AudioDQError.contradictsSidecar: return " (leave --quantizer/--domain out, or give the sidecar's)"
         case AudioDQError.modelRequired: return " (--model)"
         case AudioDQError.chunkShorterThanModelContext: return "; raise --chunk-frames"
         case SoundFileError.partialFrame: return "; check --raw"

@@ -11,7 +11,12 @@ struct Restore: ParsableCommand {
         (.wav, .aiff, .au, .flac, .caf, .w64, .rf64, .sph, .sf, .voc, .8svx, .paf, .mat, .htk, .avr, \
         .pvf, .wve, .raw); 8-bit PCM in the container's own 8-bit flavour (signed into WAV as \
         unsigned, unsigned into AU as signed: the same levels). A non-finite or out-of-range value \
-        is an error naming its sample index; nothing is written then.
+        is an error naming its sample index; nothing is written then. Without a sidecar (a pipe's \
+        output, a lost sidecar) the values are decoded in container cells, x = floor(y*K) (unit) \
+        or floor(y*K/2) + K/2 (symmetric), unless --quantizer (and --domain for G.711) names the \
+        cells convert used: values convert put in a lattice or G.711 cells decode to other codes \
+        in container cells. With a sidecar, --quantizer/--domain must name its cells (exit 64 \
+        otherwise).
         """)
 
     @Argument(help: "Dequantized samples (.f32, .f64, .npy or .wav).")
@@ -28,6 +33,16 @@ struct Restore: ParsableCommand {
 
     @Option(help: "Range when there is no sidecar.")
     var range: DequantRange?
+
+    @Option(help: """
+        Cells the values were dequantized into, when there is no sidecar, spelled as convert's: \
+        container (one code wide; the default without a sidecar), lattice:K (step 2^K), mulaw, \
+        alaw; auto: the sidecar's (container without one). With a sidecar it must name its cells.
+        """)
+    var quantizer: QuantizerChoice?
+
+    @Option(help: "G.711 encodings without a sidecar: the cells are the codes (code, the default) or the law's decision intervals (linear), as convert's --domain.")
+    var domain: ValueDomain?
 
     @Option(help: "Sample rate when neither sidecar nor file gives it.")
     var rate: Int?
@@ -53,6 +68,8 @@ struct Restore: ParsableCommand {
         options.range = range
         options.sampleRate = rate
         options.channels = channels
+        options.quantizer = quantizer
+        options.domain = domain
         options.force = force
         _ = try Restorer.run(options)
     }
