@@ -20,7 +20,9 @@ public struct RestoreOptions: Sendable {
     public var force = false
     /// nil: INPUT + ".json".
     public var sidecarPath: String?
-    /// Overrides for values without a sidecar.
+    /// Overrides for values without a sidecar. With a sidecar, `encoding` is the encoding
+    /// written: the sidecar's cells with that encoding's codes
+    /// (`SidecarQuantizer.quantizer(source:relabelledFor:)`), refused when it has no such cells.
     public var encoding: SampleEncoding?
     public var range: DequantRange?
     public var sampleRate: Int?
@@ -103,7 +105,7 @@ public enum Restorer {
         let given = try givenQuantizer(options, encoding: sourceEncoding)
         var quantizer = given ?? .container(sourceEncoding)
         if let recorded = sidecar?.dequantization.quantizer {
-            guard let q = options.encoding == nil ? resolved?.quantizer : recorded.quantizer(encoding: sourceEncoding) else {
+            guard let q = options.encoding == nil ? resolved?.quantizer : recorded.quantizer(source: sidecar!.source.encoding, relabelledFor: sourceEncoding) else {
                 throw AudioDQError.mismatch(path: scPath, detail: "its quantizer \(recorded.name) cannot hold \(sourceEncoding.displayName) codes")
             }
             quantizer = q

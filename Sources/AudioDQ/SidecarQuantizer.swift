@@ -33,14 +33,29 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
     /// The quantizer recorded, for a source of `encoding`; nil when the record is not one this
     /// version can build.
     func quantizer(encoding: SampleEncoding) -> Quantizer? {
-        let q: Quantizer?
+        ofKind(encoding).flatMap { $0.scaleSize == scale && $0.cellCount == cells ? $0 : nil }
+    }
+
+    /// The recorded cells with the codes of `encoding` (`restore --encoding` over a sidecar): the
+    /// record must be exactly that of its `source` (`quantizer(encoding:)`); the same kind at the
+    /// same scale S is then the same partition of [−S/2, S/2), its cells labelled with codes of
+    /// `encoding`: the same cells, except that G.711 μ-law's −0 [−4, 0) and +0 [0, 4) are one
+    /// cell [−4, 4) holding the value 0 in linear PCM (so both become PCM 0, as G.711 expansion
+    /// does) and two cells in the law's bytes (PCM 0 is then split at 0). A-law cells are the
+    /// same 256 in both. nil when `encoding` has no cells of that kind at that scale.
+    func quantizer(source: SampleEncoding, relabelledFor encoding: SampleEncoding) -> Quantizer? {
+        guard let own = quantizer(encoding: source) else { return nil }
+        return ofKind(encoding).flatMap { $0.scaleSize == own.scaleSize ? $0 : nil }
+    }
+
+    /// The recorded kind built for a container of `encoding` (its own scale and cells).
+    private func ofKind(_ encoding: SampleEncoding) -> Quantizer? {
         switch kind {
-        case "container": q = .container(encoding)
-        case "lattice": q = stepLog2.flatMap { try? Quantizer.lattice(encoding, stepLog2: $0) }
-        case "g711-linear": q = law.flatMap { try? Quantizer.g711Linear($0, container: encoding) }
-        default: q = nil
+        case "container": return .container(encoding)
+        case "lattice": return stepLog2.flatMap { try? Quantizer.lattice(encoding, stepLog2: $0) }
+        case "g711-linear": return law.flatMap { try? Quantizer.g711Linear($0, container: encoding) }
+        default: return nil
         }
-        return q.flatMap { $0.scaleSize == scale && $0.cellCount == cells ? $0 : nil }
     }
 
     /// `dequantization.encode`: y from the code's cell [lower, upper) on the scale

@@ -28,7 +28,12 @@ struct Restore: ParsableCommand {
     @Option(help: "Sidecar path (default: INPUT.json).")
     var sidecar: String?
 
-    @Option(help: "Encoding when there is no sidecar (ulaw, alaw, u8, s8, s16, s24).")
+    @Option(help: """
+        Encoding when there is no sidecar (ulaw, alaw, u8, s8, s16, s24). With a sidecar: the \
+        encoding written, the sidecar's cells with its codes when it has the same cells at the same \
+        scale (G.711 linear-domain output as s16: the law's levels, mu-law's -0 and +0 both 0), \
+        refused otherwise.
+        """)
     var encoding: String?
 
     @Option(help: "Range when there is no sidecar.")

@@ -71,4 +71,27 @@ import DiscreteAudio
         let a = try Self.restore([y, dir.file("alaw.wav"), "--quantizer", "alaw"] + bare)
         #expect(a.status == 1 && a.stderr.contains("quantizer alaw does not fit"), "\(a.stderr)")
     }
+
+    /// --encoding s16 over a G.711 linear-domain sidecar writes the law's levels as 16-bit PCM, the
+    /// same for both laws (mu-law's -0 and +0 both become 0; mu-law was refused before: its PCM
+    /// cells are 255, the bytes' 256).
+    @Test(arguments: [SampleEncoding.alaw, .ulaw])
+    func g711LinearDomainExpandsToSixteenBits(law: SampleEncoding) throws {
+        let dir = try TempDir(), input = fixture(law == .ulaw ? "sweep-ulaw.wav" : "sweep-alaw.wav")
+        let y = dir.file("lin.f64"), out = dir.file("s16.wav")
+        _ = try QuantizerConvertTests.convert([input, y, "--domain", "linear", "-q"])
+        let r = try Self.restore([y, out, "--encoding", "s16"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let source = try readBins(input), back = try readBins(out)
+        #expect(back.encoding == .pcm16)
+        let levels = source.bins.map { b in
+            UInt32(32768 + (law == .ulaw ? G711.muLawLinear(G711.muLawByte(Int(b))) : G711.aLawLinear(G711.aLawByte(Int(b)))))
+        }
+        #expect(back.bins == levels)
+        if law == .ulaw { #expect(source.bins.contains(127) || source.bins.contains(128)) }
+        // container (code-domain) cells have no 16-bit labels: refused for both laws
+        _ = try QuantizerConvertTests.convert([input, dir.file("code.f64"), "-q"])
+        let c = try Self.restore([dir.file("code.f64"), dir.file("c.wav"), "--encoding", "s16"])
+        #expect(c.status == 1 && c.stderr.contains("cannot hold PCM signed 16-bit codes"), "\(c.stderr)")
+    }
 }
