@@ -61,6 +61,7 @@ public enum Reporter {
         var values: ValueReader?
         var resolved: ResolvedDequant?
         var cells: Quantizer = .container(info.encoding)
+        var reason = "asked for"
         let range: DequantRange
         let precision: ValuePrecision
         var extra = ["encoding": info.encoding.rawValue, "tool": "audiodq \(AudioDQVersion.string)"]
@@ -87,9 +88,10 @@ public enum Reporter {
             // container without one); --domain linear asks for G.711 cells of G.711 bytes (linear
             // PCM has no code domain: there it leaves auto to the sidecar)
             if settings.quantizer != .auto || (settings.domain == .linear && !info.encoding.isLinear) {
-                cells = try settings.resolveQuantizer(for: source).0
+                (cells, reason) = try settings.resolveQuantizer(for: source)
             } else {
                 cells = sidecar?.resolved?.quantizer ?? .container(info.encoding)
+                reason = "the sidecar's" + (sidecar?.dequantization.quantizer?.reason.map { " (\($0))" } ?? "")
             }
             if let m = options.settings.method?.rawValue ?? sidecar?.dequantization.method { extra["method"] = m }
             if let m = sidecar?.dequantization.model { extra["model"] = m }
@@ -98,6 +100,7 @@ public enum Reporter {
             let r = try settings.resolve(for: source, target: .values, model: nil)
             resolved = r
             cells = r.quantizer
+            reason = r.quantizerReason ?? reason
             range = r.range
             precision = r.dtype == .float32 ? .float32 : .float64
             extra["method"] = r.method.rawValue
@@ -149,7 +152,8 @@ public enum Reporter {
             }
         }
         return DiagnosticsReport(source: options.original, dequantized: options.dequantized, sampleRate: Double(info.sampleRate),
-                                 binCount: k, range: range, config: config, channels: reports, extra: extra)
+                                 binCount: k, range: range, config: config, channels: reports, extra: extra,
+                                 quantizer: JudgedCells(cells, reason: reason))
     }
 
     /// Writes a report file atomically (temporary file, then rename).

@@ -56,6 +56,7 @@ extension DiagnosticsReport {
                  ("Ljung-Box lags", "\(p.config.lags)"), ("family-wise alpha per channel", "\(p.config.alpha)"),
                  ("block length", p.config.blockLength.map { "\($0)" } ?? "scan 256 ... 65536")]
         rows += p.extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let q = p.quantizer { rows.append(("quantizer", "\(q.name): \(q.reason)")) }
         for (k, v) in rows { h += "<tr><th>\(e(k))</th><td>\(e(v))</td></tr>\n" }
         h += "</tbody></table>\n"
 

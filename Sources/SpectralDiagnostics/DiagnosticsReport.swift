@@ -26,14 +26,17 @@ public struct DiagnosticsReport: Codable, Sendable {
         public var config: DiagnosticsConfig
         /// Free-form provenance (encoding, tool version, seed …).
         public var extra: [String: String]
+        /// The cells judged when they are not one code wide (absent otherwise).
+        public var quantizer: JudgedCells?
     }
 
     public init(source: String, dequantized: String?, sampleRate: Double, binCount: Int, range: DequantRange,
-                config: DiagnosticsConfig, channels: [ChannelReport], extra: [String: String] = [:]) {
+                config: DiagnosticsConfig, channels: [ChannelReport], extra: [String: String] = [:],
+                quantizer: JudgedCells? = nil) {
         schema = "audiodq.report/\(Self.schemaVersion)"
         self.source = source
         self.dequantized = dequantized
-        parameters = Parameters(sampleRate: sampleRate, binCount: binCount, range: range, config: config, extra: extra)
+        parameters = Parameters(sampleRate: sampleRate, binCount: binCount, range: range, config: config, extra: extra, quantizer: quantizer)
         self.channels = channels
         passed = channels.allSatisfy(\.passed)
     }
@@ -97,7 +100,7 @@ public struct DiagnosticsReport: Codable, Sendable {
         }
         var widths = [Int](repeating: 0, count: 5)
         for r in rows { for j in 0..<5 { widths[j] = max(widths[j], r[j].count) } }
-        var out = ""
+        var out = parameters.quantizer.map { "cells: \($0.line)\n" } ?? ""
         for (n, r) in rows.enumerated() {
             let line = (0..<5).map { j in
                 j == 2 || j == 3 ? String(repeating: " ", count: widths[j] - r[j].count) + r[j]

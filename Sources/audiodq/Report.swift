@@ -63,6 +63,10 @@ struct Report: ParsableCommand {
         options.config = DiagnosticsConfig(nperseg: nperseg, blockLength: block, alpha: alpha)
         let inputs = [original] + (dequantized.map { [$0] } ?? [])
         let report = try Reporter.run(options)
+        if !quiet, let q = report.parameters.quantizer {
+            // the cells judged, announced as convert announces its quantizer
+            stderrDiagnostics(Diagnostic(AudioDQError.quantizerInUse(path: original, detail: q.line), severity: .note))
+        }
         if let json { try Reporter.writeAtomically(try report.jsonData(), to: json, inputs: inputs) }
         if let html { try Reporter.writeAtomically(Data(report.html().utf8), to: html, inputs: inputs) }
         if !quiet { print(report.terminalSummary()) }
