@@ -45,12 +45,17 @@ public final class CodeReader {
     /// The state of the open file the samples are read from (nil if `fstat` fails).
     public var fileState: FileState? { FileState(fd: fd) }
 
-    /// wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (`.wav`/`.wavex` containers; nil for
-    /// other files, for a plain WAVE fmt chunk and for a declared 0). Read with `pread` from the
-    /// descriptor the samples come from, from the first 64 KiB only (`WaveValidBits`).
+    /// The valid bits the header declares, read with `pread` from the descriptor the samples come
+    /// from: for `.wav`/`.wavex`, wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (as
+    /// declared, unless 0) or else a wBitsPerSample that is not a multiple of 8 (`WaveValidBits`,
+    /// first 64 KiB only); for `.aiff` (AIFF and AIFC), a COMM sampleSize below the container's
+    /// bits (`AiffSampleSize`). nil for other containers and when nothing narrower is declared.
     public var declaredValidBits: Int? {
-        guard info.container == .wav || info.container == .wavex else { return nil }
-        return WaveValidBits.read(fd: fd)
+        switch info.container {
+        case .wav, .wavex: return WaveValidBits.read(fd: fd)
+        case .aiff: return AiffSampleSize.read(fd: fd).flatMap { $0 < info.encoding.bits ? $0 : nil }
+        default: return nil
+        }
     }
 
     /// Reads bytes of the open file from `offset` into `buffer` with `pread` (libsndfile's

@@ -50,8 +50,10 @@ import Testing
         #expect(q.kind == "lattice" && q.stepLog2 == 8 && q.bitsUsed == 8 && q.basis == .lattice)
         let e = try #require(q.evidence)
         #expect(e.samples == samples.count && e.commonStepLog2 == 8 && e.declaredValidBits == nil)
-        #expect(e.distinctNonzero == Set(samples.filter { $0 != 0 }).count && e.distinctNonzero >= 32)
-        #expect(e.latticeEvidenceBits == e.distinctNonzero)
+        #expect(e.distinctNonzero == Set(samples.filter { $0 != 0 }).count)
+        #expect(e.distinctMagnitudes == Set(samples.filter { $0 != 0 }.map { abs(Int($0)) }).count)
+        #expect(e.latticeEvidenceBits == 8 * e.independentValues && e.latticeEvidenceBits >= 40)
+        #expect(e.requiredEvidenceBits == 40)
     }
 
     @Test func muLawExpandedToSixteenBitsIsG711() throws {
@@ -67,7 +69,7 @@ import Testing
         #expect(q.kind == "g711-linear" && q.law == .ulaw && q.basis == .g711Levels && q.stepLog2 == nil)
         let e = try #require(q.evidence)
         #expect(e.offMuLawLevels == 0 && (e.offALawLevels ?? 0) > 0)
-        #expect((e.muLawEvidenceBits ?? 0) >= QuantizerDetection.minimumEvidenceBits)
+        #expect((e.muLawEvidenceBits ?? 0) >= QuantizerDetection.requiredEvidenceBits)
     }
 
     @Test func fullResolutionSpeechIsTheContainer() throws {
@@ -83,11 +85,12 @@ import Testing
         #expect(q.kind == "container" && q.basis == .container && q.evidence == nil)
     }
 
-    /// 12 declared valid bits and samples on the 2^4 lattice, but too few distinct values (20) for
-    /// the data alone: the header decides. The same samples in a plain WAV stay `container`.
+    /// 12 declared valid bits and samples on the 2^4 lattice, but too few distinct values (10: 5
+    /// magnitudes, 20 bits of evidence) for the data alone: the header decides. The same samples
+    /// in a plain 16-bit WAV stay `container`.
     @Test func declaredValidBitsOfExtensibleWAV() throws {
         let dir = try TempDir()
-        let samples: [Int16] = (0..<4000).map { (i: Int) -> Int16 in Int16((i % 20 - 10) * 16 * 37) }
+        let samples: [Int16] = (0..<4000).map { (i: Int) -> Int16 in Int16((i % 10 - 5) * 16 * 37) }
         let ext = dir.file("valid12.wav"), plain = dir.file("plain.wav")
         try Self.wav(samples, extensibleValidBits: 12).write(to: URL(fileURLWithPath: ext))
         try Self.wav(samples).write(to: URL(fileURLWithPath: plain))
@@ -113,9 +116,90 @@ import Testing
     /// info still works and reports none (the detector would refuse 20 of 16 bits).
     @Test(arguments: [0, 20]) func unusableDeclarationIsLeftOut(validBits: Int) throws {
         let dir = try TempDir(), path = dir.file("odd.wav")
-        let samples: [Int16] = (0..<4000).map { (i: Int) -> Int16 in Int16((i % 20 - 10) * 16) }
+        let samples: [Int16] = (0..<4000).map { (i: Int) -> Int16 in Int16((i % 10 - 5) * 16) }
         try Self.wav(samples, extensibleValidBits: validBits).write(to: URL(fileURLWithPath: path))
         let (_, q) = try Self.info(path)
         #expect(q.basis == .container && q.evidence?.declaredValidBits == nil)
+    }
+
+    /// A plain WAVE_FORMAT_PCM file (16-byte fmt chunk) at 8 kHz whose wBitsPerSample is
+    /// `bitsPerSample`, stored in `bytes` bytes per sample, `channels` interleaved, as SciPy's
+    /// test-8000Hz-le-*-12bit/5bit/20bit files are. `samples` are the stored integers (8-bit:
+    /// unsigned bytes, 128 = 0).
+    static func plainWAV(_ samples: [Int], bitsPerSample: Int, bytes: Int, channels: Int) -> Data {
+        var d = Data()
+        func u16(_ v: Int) { d.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)]) }
+        func u32(_ v: Int) { u16(v & 0xFFFF); u16(v >> 16 & 0xFFFF) }
+        let dataBytes = bytes * samples.count
+        d.append(contentsOf: Array("RIFF".utf8)); u32(4 + 8 + 16 + 8 + dataBytes + dataBytes % 2)
+        d.append(contentsOf: Array("WAVEfmt ".utf8)); u32(16)
+        u16(1); u16(channels); u32(8000); u32(8000 * channels * bytes); u16(channels * bytes); u16(bitsPerSample)
+        d.append(contentsOf: Array("data".utf8)); u32(dataBytes)
+        for s in samples {
+            let v = bytes == 1 ? s + 128 : s
+            for i in 0..<bytes { d.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+        }
+        if dataBytes % 2 == 1 { d.append(0) }
+        return d
+    }
+
+    /// A mono 16-bit AIFF at 8 kHz whose COMM sampleSize is `sampleSize` (samples big-endian).
+    static func aiff(_ samples: [Int16], sampleSize: Int) -> Data {
+        var d = Data()
+        func u16(_ v: Int) { d.append(contentsOf: [UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]) }
+        func u32(_ v: Int) { u16(v >> 16 & 0xFFFF); u16(v & 0xFFFF) }
+        d.append(contentsOf: Array("FORM".utf8)); u32(4 + 8 + 18 + 8 + 8 + 2 * samples.count)
+        d.append(contentsOf: Array("AIFFCOMM".utf8)); u32(18)
+        u16(1); u32(samples.count); u16(sampleSize)
+        d.append(contentsOf: [0x40, 0x0B, 0xFA, 0, 0, 0, 0, 0, 0, 0])   // 8000 as 80-bit extended
+        d.append(contentsOf: Array("SSND".utf8)); u32(8 + 2 * samples.count); u32(0); u32(0)
+        for s in samples { u16(Int(UInt16(bitPattern: s))) }
+        return d
+    }
+
+    /// Samples of `channels` interleaved tones on a 2^k lattice (`step` = 2^k), few enough distinct
+    /// values that the data alone is not evidence (9 levels: 4 magnitudes), or, with `offLattice`,
+    /// one sample per 97 moved off it by 1.
+    static func coarse(count: Int, step: Int, offLattice: Bool = false) -> [Int] {
+        (0..<count).map { i in step * ((i * 5) % 9 - 4) + (offLattice && i % 97 == 3 ? 1 : 0) }
+    }
+
+    /// SciPy's plain fmt chunks with wBitsPerSample 12 (16-bit container), 5 (8-bit) and 20
+    /// (24-bit): the declaration gives lattices 2^4, 2^3 and 2^4 when the samples obey it (they
+    /// are left-justified), and is contradicted, and said, when one sample does not.
+    @Test(arguments: [(12, 2, 4), (5, 1, 5), (20, 3, 9)])
+    func plainFmtBitsPerSampleIsADeclaration(bits: Int, bytes: Int, channels: Int) throws {
+        let dir = try TempDir(), k = 8 * bytes - bits
+        let good = dir.file("good\(bits).wav"), bad = dir.file("bad\(bits).wav")
+        try Self.plainWAV(Self.coarse(count: 9 * channels * 20, step: 1 << k), bitsPerSample: bits, bytes: bytes, channels: channels)
+            .write(to: URL(fileURLWithPath: good))
+        try Self.plainWAV(Self.coarse(count: 9 * channels * 20, step: 1 << k, offLattice: true), bitsPerSample: bits,
+                          bytes: bytes, channels: channels).write(to: URL(fileURLWithPath: bad))
+        let (line, q) = try Self.info(good)
+        #expect(line == "  quantizer   lattice 2^\(k) (\(bits) of \(8 * bytes) bits): the header declares \(bits) valid bits and every sample is a multiple of 2^\(k)", "\(line)")
+        #expect(q.basis == .declaredValidBits && q.stepLog2 == k && q.evidence?.declaredValidBits == bits)
+        #expect((q.evidence?.latticeEvidenceBits ?? 99) < QuantizerDetection.requiredEvidenceBits)
+        let (badLine, p) = try Self.info(bad)
+        #expect(p.basis == .container && p.evidence?.declaredValidBits == bits)
+        #expect(badLine.hasSuffix("; the header's \(bits) valid bits are contradicted (samples use the low \(k) bits)"), "\(badLine)")
+    }
+
+    /// An AIFF whose COMM sampleSize is 12 holds 12-bit audio in 16 bits; sampleSize 16 declares
+    /// nothing narrower than the container.
+    @Test func aiffSampleSizeIsADeclaration() throws {
+        let dir = try TempDir()
+        let samples = Self.coarse(count: 900, step: 16).map { Int16($0) }
+        let twelve = dir.file("twelve.aiff"), sixteen = dir.file("sixteen.aiff"), liar = dir.file("liar.aiff")
+        try Self.aiff(samples, sampleSize: 12).write(to: URL(fileURLWithPath: twelve))
+        try Self.aiff(samples, sampleSize: 16).write(to: URL(fileURLWithPath: sixteen))
+        try Self.aiff(Self.coarse(count: 900, step: 16, offLattice: true).map { Int16($0) }, sampleSize: 12)
+            .write(to: URL(fileURLWithPath: liar))
+        let (line, q) = try Self.info(twelve)
+        #expect(line == "  quantizer   lattice 2^4 (12 of 16 bits): the header declares 12 valid bits and every sample is a multiple of 2^4", "\(line)")
+        #expect(q.basis == .declaredValidBits && q.evidence?.declaredValidBits == 12)
+        let (_, s) = try Self.info(sixteen)
+        #expect(s.basis == .container && s.evidence?.declaredValidBits == nil)
+        let (_, l) = try Self.info(liar)
+        #expect(l.basis == .container && l.evidence?.declaredValidBits == 12 && l.reason.contains("contradicted"))
     }
 }
