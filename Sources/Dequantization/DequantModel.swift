@@ -23,9 +23,6 @@ public enum DequantMethod: String, Codable, Sendable, CaseIterable {
 ///     input.law      code domain: the law's encoding index
 ///     trainedOn.Q.E  sequences trained on with quantizer Q (`QuantizerChoice` spelling:
 ///                    container, lattice:K, mulaw, alaw) in container encoding E (raw name)
-///     noise.condition  variational: 1, q's condition is the cell's place on the code scale
-///                    (`SequenceCells`); absent (0) in older files, refused for G.711 cells in
-///                    the linear domain, where the old rule (the cell's linear lower end) differs
 ///
 /// A header without them (every model written before cells, and every model trained on
 /// container cells only, byte for byte as before) means `FlowInput.container(encoding)` and
@@ -87,7 +84,6 @@ public final class DequantModel {
             arch["input.scale"] = input.scaleSize
             if let law = input.law { arch["input.law"] = Self.encodings.firstIndex(of: law)! }
             for (k, n) in trainedOn { arch["trainedOn." + k] = n }
-            if noise != nil { arch["noise.condition"] = 1 }
         }
         if let adam {
             arch["adamStep"] = adam.stepCount
@@ -200,16 +196,6 @@ public final class DequantModel {
         }
         try self.init(flow: fcfg, noise: ncfg, encoding: Self.encodings[ei], sampleRate: rate, seed: 0, input: input)
         for (k, v) in a where k.hasPrefix("trainedOn.") { trainedOn[String(k.dropFirst("trainedOn.".count))] = v }
-        // q's condition rule (`SequenceCells`): 1 = the cell's place on the code scale. Files
-        // without the key conditioned on the cell's lower end, which differs only for G.711 cells
-        // in the linear domain: such a q is not the one this version would run.
-        let condition = try field("noise.condition", 0...1, default: 0)
-        if ncfg != nil && condition == 0 && input.domain == .linear
-            && trainedOn.keys.contains(where: { $0.hasPrefix("mulaw.") || $0.hasPrefix("alaw.") }) {
-            throw DequantizationError.badModelField(
-                path: path, field: "noise.condition", value: 0,
-                expected: "1 (q conditioned on the G.711 code; this q was conditioned on linear values by an earlier audiodq: train it again)")
-        }
         step = try field("step", 0...Int.max)
         try flow.load(Self.sub(c, prefix: "flow.", template: flow.checkpoint()))
         if let noise { try noise.load(Self.sub(c, prefix: "noise.", template: noise.checkpoint())) }

@@ -6,18 +6,16 @@ import DiscreteAudio
 /// quantizer with scale S (`Quantizer`) and u ∈ [0, 1),
 ///
 ///     v = (lower_j + S/2 + u·w_j)/S − ½,   w_j = upper_j − lower_j,   dv/du = w_j/S
-///     c = 2·p_j/P − 1                       (q's condition, on [−1, 1))
-///
-/// with (p_j, P) the cell's place on the quantizer's own code scale (`Quantizer.codePosition`):
-/// the coarse code of P = K' cells for container and lattice cells, the law's amplitude-ordered
-/// byte of P = 256 for G.711 cells. So q sees G.711 audio in the linear domain exactly as it sees
-/// the law's bytes in the code domain (c = 2x/256 − 1): the quiet cells, a few units wide on the
-/// 16-bit scale, stay as far apart as their codes. (Conditioning on the cell's lower end on the
-/// linear scale, as model files without `noise.condition` = 1 did, squeezes the 64 quietest
-/// μ-law cells into |c| < 0.004, and q's code steps (`NoiseFlow.Configuration.codeSteps` = P/2)
-/// into nothing: measured, q then gained nothing over uniform noise.)
+///     c = 2·(lower_j + S/2)/S − 1          (q's condition: the cell's lower end on [−1, 1))
 ///
 /// and the sequence's width term W = Σ_i log(w_{j_i}/S) in nats (`CellWidthTerm`).
+///
+/// For container and lattice cells c = 2x'/K' − 1, the coarse code. For G.711 cells c is the
+/// lower end on the linear scale. Conditioning on the law's code instead (c = 2·p/256 − 1, as the
+/// code domain does; `Quantizer.codePosition`) was measured on FSDD μ-law (1500 steps, seeds
+/// 0–2): 5.0114 / 5.0317 / 5.1515 bits/sample against 4.9929 / 5.0048 / 5.0268 with the lower
+/// end, so the lower end stays. q's code steps (`NoiseFlow.Configuration.codeSteps`) are scaled
+/// by P/2 of the cells (`Corpus.codeStepScale`).
 ///
 /// Container and lattice cells (step 2^k, k = 0 for container) use the coarse code x' = bin >> k
 /// with K' = S/2^k: v = (x' + u)/K' − ½ and c = 2x'/K' − 1 in float32, W = −T·log K'. For
@@ -59,10 +57,8 @@ public struct SequenceCells: Sendable {
             let cells = (0..<q.cellCount).map { q.cell($0) }
             base = cells.map { Double($0.lower + q.scaleSize / 2) } + [.nan]
             width = cells.map { Double($0.upper - $0.lower) } + [.nan]
-            conditionOfCell = (0..<q.cellCount).map { j in
-                let (p, count) = q.codePosition(ofCell: j)
-                return Float(p) * (2 / Float(count)) - 1
-            } + [.nan]
+            let scale = Double(q.scaleSize)
+            conditionOfCell = base.map { Float(2 * $0 / scale - 1) }
             term = CellWidthTerm(quantizer: q)
         } else {
             self.lookup = nil; base = []; width = []; conditionOfCell = []; term = nil
@@ -106,13 +102,8 @@ public struct SequenceCells: Sendable {
         }
     }
 
-    /// P/2, the code-step scale of q (`NoiseFlow.Configuration.codeSteps`) that makes one unit
-    /// of the step feature one cell of these quantizers: K'/2 for container and lattice cells,
-    /// 128 for G.711 cells.
-    public var codeStepScale: Int { quantizer.map { $0.codePosition(ofCell: 0).count / 2 } ?? coarseBins / 2 }
-
-    /// q's condition c = 2·p_j/P − 1 for `count` codes (float32; container and lattice cells:
-    /// 2x'/K' − 1 operation for operation as before).
+    /// q's condition c = 2·(lower_j + S/2)/S − 1 for `count` codes (float32; container and
+    /// lattice cells: 2x'/K' − 1 operation for operation).
     func condition(_ bins: UnsafePointer<UInt32>, count: Int, into c: UnsafeMutablePointer<Float>) {
         if let lookup {
             for i in 0..<count { c[i] = conditionOfCell[cell(lookup, bins[i])] }

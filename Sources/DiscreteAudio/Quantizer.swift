@@ -145,9 +145,8 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
     /// Where cell j sits on the quantizer's own code scale, as (position, count): the cell index
     /// of `cellCount` for container and lattice cells; for G.711 cells the law's amplitude-ordered
     /// byte of 256, the same for the law's bytes and for linear PCM holding its levels (μ-law's
-    /// merged zero cell in PCM is −0, byte 127). Unlike the cell's lower end on the linear scale,
-    /// this spreads the quiet cells of a companded law as evenly as its codes. Precondition:
-    /// 0 ≤ j < cellCount.
+    /// merged zero cell in PCM is −0, byte 127). The count sets q's code-step scale (P/2,
+    /// `Corpus.codeStepScale`). Precondition: 0 ≤ j < cellCount.
     public func codePosition(ofCell j: Int) -> (position: Int, count: Int) {
         precondition(j >= 0 && j < cellCount, "cell index out of range")
         if case .g711Linear = kind { return (g711Bin(ofCell: j), 256) }

@@ -85,7 +85,7 @@ struct CellObjectiveTests {
     }
 }
 
-/// q's condition in true cells: the cell's place on the quantizer's own code scale.
+/// q's condition and code-step scale in true cells.
 struct CellConditionTests {
     static func condition(_ codes: [UInt32], _ q: Quantizer) -> [Float] {
         var c = [Float](repeating: .nan, count: codes.count)
@@ -93,29 +93,28 @@ struct CellConditionTests {
         return c
     }
 
-    /// μ-law and A-law in the linear domain give q the condition of the code domain, 2x/256 − 1
-    /// of the law's byte, bit for bit, both for the bytes and for 16- and 24-bit PCM holding the
-    /// levels (μ-law's merged zero as −0); a lattice gives that of its coarse code. The old rule,
-    /// the cell's lower end on the linear scale, puts μ-law's bytes 112...143 within 0.004 of 0.
-    @Test func g711CellsConditionQOnTheLawsCode() throws {
+    /// μ-law and A-law in the linear domain give q the cell's lower end on the linear scale,
+    /// 2·(lower + S/2)/S − 1, the same value for the law's bytes and for 16- and 24-bit PCM holding
+    /// its levels (μ-law's merged zero cell is [−4, 4) in PCM: its lower end is the −0 cell's);
+    /// a lattice gives 2x'/K' − 1 of its coarse code, the 8-bit file's condition.
+    @Test func g711CellsConditionQOnTheLinearLowerEnd() throws {
         let bytes = (0..<256).map { UInt32($0) }
         for law in [SampleEncoding.ulaw, .alaw] {
-            let code = Self.condition(bytes, .container(law))
-            #expect(code == bytes.map { Float($0) * (2 / Float(256)) - 1 })
-            #expect(try Self.condition(bytes, .g711Linear(law, container: law)) == code)
+            let bounds = G711Cells.of(law).bounds
+            let expected = bytes.map { Float(2 * Double(Int(bounds[Int($0)]) + 32768) / 65536 - 1) }
+            let q = try Quantizer.g711Linear(law, container: law)
+            #expect(Self.condition(bytes, q) == expected)
             let levels = G711Cells.of(law).levels
             for (enc, m) in [(SampleEncoding.pcm16, 1), (.pcm24, 256)] {
                 let pcm = bytes.map { UInt32(Int(levels[Int($0)]) * m + enc.binCount / 2) }
-                var expected = code
-                if law == .ulaw { expected[128] = code[127] }   // one zero cell: −0
+                var want = expected
+                if law == .ulaw { want[128] = expected[127] }   // one zero cell, from the −0 cell's lower end
                 let got = Self.condition(pcm, try .g711Linear(law, container: enc))
-                #expect(got == expected, "\(law) in \(enc)")
+                #expect(got == want, "\(law) in \(enc)")
             }
         }
         let eight = (0..<256).map { UInt32($0) }
         #expect(try Self.condition(eight.map { $0 << 8 }, .lattice(.pcm16, stepLog2: 8)) == Self.condition(eight, .container(.pcmU8)))
-        let quiet = Self.condition([112, 143], try .g711Linear(.ulaw, container: .ulaw))
-        #expect(quiet[1] - quiet[0] > 0.2)
     }
 
     /// q's code-step scale P/2 comes from the cells, not the container: 128 for μ-law in 16-bit
@@ -130,42 +129,5 @@ struct CellConditionTests {
         #expect(try corpus([nil], .pcm16).codeStepScale == 32768)
         #expect(try corpus([nil], .ulaw).codeStepScale == 128)
         #expect(try corpus([.lattice(.pcm16, stepLog2: 8), nil], .pcm16).codeStepScale == 32768)
-    }
-
-    /// A variational model trained in G.711 cells of the linear domain records noise.condition = 1;
-    /// the same file without it (as an earlier audiodq wrote it, q conditioned on linear lower
-    /// ends) is refused with the field named, not run with the wrong condition.
-    @Test func oldG711LinearConditionIsRefused() throws {
-        let model = try DequantModel(flow: .init(squeeze: 4, steps: 1, hidden: 4, kernelSize: 3), noise: .init(layers: 2, hidden: 4),
-                                     encoding: .ulaw, sampleRate: 8000, seed: 1,
-                                     input: FlowInput(domain: .linear, scaleSize: 65536, law: nil))
-        model.trainedOn["mulaw.ulaw"] = 3
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qcond-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let new = dir.appendingPathComponent("new.dqm").path, old = dir.appendingPathComponent("old.dqm").path
-        let c = model.checkpoint()
-        #expect(c.architecture["noise.condition"] == 1)
-        try c.write(to: new)
-        #expect(try DequantModel.load(path: new).trainedOn == ["mulaw.ulaw": 3])
-        var arch = c.architecture
-        arch["noise.condition"] = nil
-        try Checkpoint(model: c.model, architecture: arch, arrays: c.arrays).write(to: old)
-        #expect {
-            _ = try DequantModel.load(path: old)
-        } throws: { e in
-            guard case DequantizationError.badModelField(let p, let f, _, _) = e else { return false }
-            return p == old && f == "noise.condition"
-        }
-        // a lattice model's q never differed: no key needed
-        let lattice = try DequantModel(flow: .init(squeeze: 4, steps: 1, hidden: 4, kernelSize: 3), noise: .init(layers: 2, hidden: 4),
-                                       encoding: .pcm16, sampleRate: 8000, seed: 1,
-                                       input: FlowInput(domain: .linear, scaleSize: 65536, law: nil))
-        lattice.trainedOn["lattice:8.pcm16"] = 2
-        var la = lattice.checkpoint().architecture
-        la["noise.condition"] = nil
-        let lc = lattice.checkpoint()
-        try Checkpoint(model: lc.model, architecture: la, arrays: lc.arrays).write(to: old)
-        #expect(try DequantModel.load(path: old).method == .variational)
     }
 }
