@@ -36,13 +36,13 @@ public struct Corpus: Sendable {
     public func quantizer(of s: Sequence) -> Quantizer { s.quantizer ?? .container(encoding) }
 
     /// q's code-step scale for this corpus (`NoiseFlow.Configuration.codeSteps`): P/2 of its
-    /// quantizers' code scale (`Quantizer.codePosition`: K/2 for container cells, K'/2 for a
+    /// quantizers' code scale (`Quantizer.codeCount`: K/2 for container cells, K'/2 for a
     /// lattice, 128 for G.711 cells), the largest when sequences differ, so the step feature is
     /// one unit per cell of the finest quantizer (coarser cells' steps saturate towards ±1).
     public var codeStepScale: Int {
         var qs = Set<Quantizer>()
         for s in sequences { qs.insert(quantizer(of: s)) }
-        return qs.map { $0.codePosition(ofCell: 0).count / 2 }.max() ?? encoding.binCount / 2
+        return qs.map { $0.codeCount / 2 }.max() ?? encoding.binCount / 2
     }
 
     /// One placement per sequence, built once per distinct quantizer.

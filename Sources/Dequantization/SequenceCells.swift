@@ -12,7 +12,7 @@ import DiscreteAudio
 ///
 /// For container and lattice cells c = 2x'/K' − 1, the coarse code. For G.711 cells c is the
 /// lower end on the linear scale. Conditioning on the law's code instead (c = 2·p/256 − 1, as the
-/// code domain does; `Quantizer.codePosition`) was measured on FSDD μ-law (1500 steps, seeds
+/// code domain does) was measured on FSDD μ-law (1500 steps, seeds
 /// 0–2): 5.0114 / 5.0317 / 5.1515 bits/sample against 4.9929 / 5.0048 / 5.0268 with the lower
 /// end, so the lower end stays. q's code steps (`NoiseFlow.Configuration.codeSteps`) are scaled
 /// by P/2 of the cells (`Corpus.codeStepScale`).

@@ -142,15 +142,13 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Where cell j sits on the quantizer's own code scale, as (position, count): the cell index
-    /// of `cellCount` for container and lattice cells; for G.711 cells the law's amplitude-ordered
-    /// byte of 256, the same for the law's bytes and for linear PCM holding its levels (μ-law's
-    /// merged zero cell in PCM is −0, byte 127). The count sets q's code-step scale (P/2,
-    /// `Corpus.codeStepScale`). Precondition: 0 ≤ j < cellCount.
-    public func codePosition(ofCell j: Int) -> (position: Int, count: Int) {
-        precondition(j >= 0 && j < cellCount, "cell index out of range")
-        if case .g711Linear = kind { return (g711Bin(ofCell: j), 256) }
-        return (j, cellCount)
+    /// P, the number of codes on the quantizer's own code scale: `cellCount` for container and
+    /// lattice cells, 256 for G.711 cells (the law's bytes, whether stored as bytes or as linear
+    /// PCM with μ-law's two zeros merged). q's code steps are scaled by P/2
+    /// (`Corpus.codeStepScale`).
+    public var codeCount: Int {
+        if case .g711Linear = kind { return 256 }
+        return cellCount
     }
 
     /// The container bin that cell j decodes to (the stored code, bit for bit).
