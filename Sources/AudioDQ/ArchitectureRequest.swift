@@ -12,6 +12,9 @@ public struct ArchitectureRequest: Sendable, Equatable {
     public var qHidden: Int?
     public var qContext: Int?
     public var qCodeSteps: Bool?
+    /// `--average`: a resumed averaged model must have this decay (one without an average starts
+    /// one at the resume).
+    public var average: Float?
 
     public init() {}
 
@@ -19,6 +22,7 @@ public struct ArchitectureRequest: Sendable, Equatable {
     public enum Setting: String, Sendable, CaseIterable {
         case flowSteps = "flow steps", hidden, squeeze, qBase = "q base", qLayers = "q layers"
         case qHidden = "q hidden", qContext = "q context", qCodeSteps = "q code steps", preset
+        case average = "average decay"
         public var name: String { rawValue }
     }
 
@@ -59,6 +63,9 @@ public struct ArchitectureRequest: Sendable, Equatable {
                     && (qHidden != nil || implied.hidden == q.hidden) && (qCodeSteps != nil || preset.codeSteps == steps)
                 if !same { found.append(Conflict(setting: .preset, given: Self.name(preset), model: "q")) }
             }
+        }
+        if let average, let saved = model.savedAverage, average != saved.decay {
+            found.append(Conflict(setting: .average, given: "\(average)", model: "\(saved.decay)"))
         }
         return found.lazy.compactMap { $0 }.first
     }

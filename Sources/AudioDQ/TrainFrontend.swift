@@ -57,7 +57,7 @@ public enum TrainFrontend {
         // after an update is saved at the next step, between its loss and its update.
         var due = false
         func save() throws {
-            try model.save(to: options.modelPath, adam: trainer.adam, flush: AtomicOutput.durable)
+            try model.save(to: options.modelPath, adam: trainer.adam, average: trainer.average, flush: AtomicOutput.durable)
             savedAt = options.modelPath
             events(.checkpoint(step: model.step, path: options.modelPath))
             due = false

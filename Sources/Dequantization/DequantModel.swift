@@ -15,6 +15,12 @@ public enum DequantMethod: String, Codable, Sendable, CaseIterable {
 /// and an architecture header with every setting (`flow.*`, `noise.*`, `binCount`, `encoding`,
 /// `sampleRate`, `method`, `step`, `adamStep`).
 ///
+/// **Averaged weights.** A model trained with a parameter average (`ParameterAverage`) stores
+/// the averaged weights as its `flow.*` / `noise.*` arrays, so everything that loads the model
+/// scores and dequantizes with them; the raw weights training continues from are kept as
+/// `raw.flow.*` / `raw.noise.*`, with `average.count` (updates folded in) and `average.decay`
+/// (the Float32 bit pattern of the decay cap) in the header.
+///
 /// **What it was trained on.** `encoding` is the first training file's. When the training data
 /// was anything but container cells of that encoding, the header also holds the flow's input
 /// scale (`FlowInput`) and the quantizers seen:
@@ -63,8 +69,9 @@ public final class DequantModel {
 
     static let encodings: [SampleEncoding] = SampleEncoding.allCases
 
-    /// The checkpoint of the model (and of `adam`, when given).
-    public func checkpoint(adam: Adam? = nil) -> Checkpoint {
+    /// The checkpoint of the model (and of `adam` and `average`, when given; `average` must be
+    /// over `parameters`: its values become the model's arrays, the current ones `raw.*`).
+    public func checkpoint(adam: Adam? = nil, average: ParameterAverage? = nil) -> Checkpoint {
         let fc = flow.checkpoint()
         var arch: [String: Int] = [:]
         for (k, v) in fc.architecture { arch["flow." + k] = v }
@@ -85,6 +92,19 @@ public final class DequantModel {
             if let law = input.law { arch["input.law"] = Self.encodings.firstIndex(of: law)! }
             for (k, n) in trainedOn { arch["trainedOn." + k] = n }
         }
+        if let average {
+            precondition(average.parameters.count == parameters.count, "the average is not over this model's parameters")
+            arch["average.count"] = average.count
+            arch["average.decay"] = Int(average.decay.bitPattern)
+            let prefixed = flow.parameters.map { "flow." + $0.name } + (noise?.parameters ?? []).map { "noise." + $0.name }
+            let index = Dictionary(uniqueKeysWithValues: prefixed.enumerated().map { ($1, $0) })
+            let averaged = average.values
+            for (k, a) in arrays.enumerated() {
+                guard let i = index[a.name] else { continue }   // the ActNorm flags are not weights
+                arrays.append(.init(name: "raw." + a.name, shape: a.shape, values: a.values))
+                arrays[k].values = averaged[i]
+            }
+        }
         if let adam {
             arch["adamStep"] = adam.stepCount
             let (m, v) = adam.moments
@@ -97,8 +117,8 @@ public final class DequantModel {
     }
 
     /// Writes the model (and optimizer state) atomically; `flush`: durably (see `Checkpoint.write`).
-    public func save(to path: String, adam: Adam? = nil, flush: Bool = true) throws {
-        try checkpoint(adam: adam).write(to: path, flush: flush)
+    public func save(to path: String, adam: Adam? = nil, average: ParameterAverage? = nil, flush: Bool = true) throws {
+        try checkpoint(adam: adam, average: average).write(to: path, flush: flush)
     }
 
     /// Reads a `.dqm`. Throws `DequantizationError.notAModel` for another kind of checkpoint and
@@ -202,7 +222,31 @@ public final class DequantModel {
         savedAdam = c.architecture["adamStep"].map { s in
             (s, c.arrays.filter { $0.name.hasPrefix("adam.m.") }.map(\.values), c.arrays.filter { $0.name.hasPrefix("adam.v.") }.map(\.values))
         }
+        if let n = a["average.count"] {
+            let bits = try field("average.decay", 0...Int(UInt32.max))
+            let byName = Dictionary(c.arrays.filter { $0.name.hasPrefix("raw.") }.map { (String($0.name.dropFirst(4)), $0.values) },
+                                    uniquingKeysWith: { first, _ in first })
+            let prefixed = flow.parameters.map { "flow." + $0.name } + (noise?.parameters ?? []).map { "noise." + $0.name }
+            var raw: [[Float]] = []
+            for (name, p) in zip(prefixed, parameters) {
+                guard let v = byName[name], v.count == p.count else {
+                    throw DequantizationError.notAModel(path: path, found: "an averaged model without the raw weights of \(name)")
+                }
+                raw.append(v)
+            }
+            let decay = Float(bitPattern: UInt32(bits))
+            guard decay >= 0, decay < 1 else {
+                throw DequantizationError.badModelField(path: path, field: "average.decay", value: bits, expected: "the bits of a Float32 in [0, 1)")
+            }
+            guard n >= 0 else { throw DequantizationError.badModelField(path: path, field: "average.count", value: n, expected: "at least 0") }
+            savedAverage = (n, decay, raw)
+        }
     }
+
+    /// Raw weights and average state read from an averaged model's file, for `--resume`: the
+    /// model's parameters hold the averaged weights, `raw` (in `parameters` order) the ones
+    /// training continues from.
+    public private(set) var savedAverage: (count: Int, decay: Float, raw: [[Float]])?
 
     /// Optimizer state read from the file, for `--resume`.
     public private(set) var savedAdam: (step: Int, m: [[Float]], v: [[Float]])?

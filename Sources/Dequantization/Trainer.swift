@@ -25,6 +25,10 @@ public final class Trainer {
         public var warmupSteps = 0
         /// Constant (the reference protocol) or cosine decay to 0 over `steps`.
         public var schedule = LearningRateSchedule.constant
+        /// Keep an exponential average of the weights with this decay cap (`ParameterAverage`;
+        /// nil: none, the reference protocol). The model is saved with the averaged weights.
+        /// A resumed averaged model continues its own average; nil then means its decay.
+        public var averageDecay: Float?
 
         /// Most samples one step may take, batch × segment (2^24: 256 times the default 16 × 4096;
         /// the activations of p alone are about hidden × 4 bytes per sample and layer).
@@ -35,6 +39,8 @@ public final class Trainer {
 
     public let model: DequantModel
     public let adam: Adam
+    /// The weight average, when `averageDecay` is set or the resumed model has one.
+    public let average: ParameterAverage?
     public let hyperparameters: Hyperparameters
     public let usable: [Corpus.Sequence]
     public let skipped: Int
@@ -73,6 +79,18 @@ public final class Trainer {
                         options: .init(learningRate: options.learningRate, maxGradNorm: options.maxGradNorm, warmupSteps: options.warmupSteps,
                                       decaySteps: options.schedule == .cosine ? options.steps : 0))
         if let s = model.savedAdam { try adam.restore(stepCount: s.step, m: s.m, v: s.v) }
+        if let saved = model.savedAverage {
+            if let d = options.averageDecay, d != saved.decay {
+                throw DequantizationError.invalidHyperparameter(name: "average decay", value: "\(d)",
+                                                                requirement: "the resumed model's, \(saved.decay)")
+            }
+            let average = try ParameterAverage(parameters: model.parameters, decay: saved.decay)
+            try average.restore(count: saved.count, values: model.parameters.map(\.value))
+            for (p, raw) in zip(model.parameters, saved.raw) { p.value = raw }
+            self.average = average
+        } else {
+            average = try options.averageDecay.map { try ParameterAverage(parameters: model.parameters, decay: $0) }
+        }
         objective = Objective(model: model)
         crop = [UInt32](repeating: 0, count: options.batch * options.segment)
         try BLAS.ensureLoaded()
@@ -114,9 +132,11 @@ public final class Trainer {
         return loss
     }
 
-    /// Applies the gradients of the last `computeLoss()` (Adam) and advances the step.
+    /// Applies the gradients of the last `computeLoss()` (Adam), folds the new weights into the
+    /// average (when kept) and advances the step.
     public func update() {
         adam.step()
+        average?.update()
         model.step += 1
     }
 

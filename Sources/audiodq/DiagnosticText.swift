@@ -19,7 +19,8 @@ enum DiagnosticText {
         if case AudioDQError.conflictsWithModel(let path, let setting, let given, let model) = d.error {
             let name = flag(setting)
             let theirs = setting == .preset ? model : flag(setting, model)
-            return "\(path): \(flag(setting, given)) differs from the model's \(theirs); a resumed model keeps its architecture (leave \(name) out or give the model's value)"
+            let kept = setting == .average ? "weight average" : "architecture"
+            return "\(path): \(flag(setting, given)) differs from the model's \(theirs); a resumed model keeps its \(kept) (leave \(name) out or give the model's value)"
         }
         return d.description + (hint(d.error) ?? "")
     }
@@ -61,6 +62,7 @@ enum DiagnosticText {
         case .qContext: return "--q-context"
         case .qCodeSteps: return "--q-code-steps"
         case .preset: return "--arch"
+        case .average: return "--average"
         }
     }
 

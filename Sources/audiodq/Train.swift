@@ -86,6 +86,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Learning-rate schedule: constant (the reference protocol) or cosine (decays to 0 at --steps; resume with the same --steps to keep the schedule).", valueName: "schedule"))
     var lrSchedule: LearningRateSchedule = .constant
 
+    @Option(help: ArgumentHelp("Keep an exponential average of the weights, a_t = d_t a_(t-1) + (1 - d_t) w_t with d_t = min(decay, (1 + t)/(10 + t)), and save the model with it (the raw weights are kept for --resume). Default: none (the reference protocol); a resumed model keeps its own.", valueName: "decay"))
+    var average: Float?
+
     @Option(help: "Save a checkpoint every N steps (and at the end).")
     var checkpointEvery: Int = 500
 
@@ -115,6 +118,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--segment must be a positive multiple of \(2 * squeeze)")
         }
         if let clip, clip <= 0 { throw ValidationError("--clip must be positive") }
+        if let average, !(0..<1).contains(average) { throw ValidationError("--average must be at least 0 and below 1") }
         let (samplesPerStep, overflow) = batch.multipliedReportingOverflow(by: segment)
         guard !overflow, samplesPerStep <= Trainer.Hyperparameters.maxSamplesPerStep else {
             throw ValidationError("--batch x --segment must be at most \(Trainer.Hyperparameters.maxSamplesPerStep) samples per step")
@@ -146,6 +150,7 @@ struct Train: ParsableCommand {
         options.given.qHidden = qHidden
         options.given.qContext = qContext
         options.given.qCodeSteps = qCodeSteps
+        options.given.average = average
         options.hyperparameters.steps = steps
         options.hyperparameters.batch = batch
         options.hyperparameters.segment = segment
@@ -155,6 +160,7 @@ struct Train: ParsableCommand {
         options.hyperparameters.maxGradNorm = clip
         options.hyperparameters.warmupSteps = warmup
         options.hyperparameters.schedule = lrSchedule
+        options.hyperparameters.averageDecay = average
         options.checkpointEvery = checkpointEvery
         options.logPath = log
         options.resume = resume
