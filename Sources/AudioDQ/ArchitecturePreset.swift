@@ -7,6 +7,11 @@
 ///   training, so it starts level with uniform noise) and the code steps as two more condition
 ///   channels (`NoiseFlow.Configuration.codeSteps`), which measured a larger gain on held-out
 ///   8-bit PCM (README, "Held-out bits per sample").
+///
+/// They also differ in the weights a new model is saved with (`averageDecay`): the reference
+/// protocol scores the last weights; `audiodq` keeps an exponential average of them
+/// (`ParameterAverage`, decay cap 0.999, the Polyak averaging of Flow++), which removes the
+/// noise of the last constant-rate Adam steps (README, "True quantizer cells").
 public enum ArchitecturePreset: Sendable, CaseIterable {
     case audiodq, reference
 
@@ -20,4 +25,7 @@ public enum ArchitecturePreset: Sendable, CaseIterable {
 
     /// Whether q sees the code steps.
     public var codeSteps: Bool { self == .audiodq }
+
+    /// The weight average of a new model (nil: none, the last weights).
+    public var averageDecay: Float? { self == .audiodq ? 0.999 : nil }
 }

@@ -86,7 +86,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Learning-rate schedule: constant (the reference protocol) or cosine (decays to 0 at --steps; resume with the same --steps to keep the schedule).", valueName: "schedule"))
     var lrSchedule: LearningRateSchedule = .constant
 
-    @Option(help: ArgumentHelp("Keep an exponential average of the weights, a_t = d_t a_(t-1) + (1 - d_t) w_t with d_t = min(decay, (1 + t)/(10 + t)), and save the model with it (the raw weights are kept for --resume). Default: none (the reference protocol); a resumed model keeps its own.", valueName: "decay"))
+    @Option(help: ArgumentHelp("Keep an exponential average of the weights, a_t = d_t a_(t-1) + (1 - d_t) w_t with d_t = min(decay, (1 + t)/(10 + t)), and save the model with it (the raw weights are kept for --resume); 0: none, the last weights. Default: the preset's (audiodq: 0.999, reference: 0); a resumed model keeps its own.", valueName: "decay"))
     var average: Float?
 
     @Option(help: "Save a checkpoint every N steps (and at the end).")
@@ -160,7 +160,9 @@ struct Train: ParsableCommand {
         options.hyperparameters.maxGradNorm = clip
         options.hyperparameters.warmupSteps = warmup
         options.hyperparameters.schedule = lrSchedule
-        options.hyperparameters.averageDecay = average
+        // a new model: the flag, else the preset's; a resumed one: its own (the flag must agree)
+        let decay = resume ? average : average ?? preset.averageDecay ?? 0
+        options.hyperparameters.averageDecay = decay == 0 ? nil : decay
         options.checkpointEvery = checkpointEvery
         options.logPath = log
         options.resume = resume

@@ -17,7 +17,7 @@ import Testing
     func trajectory(_ dir: TempDir, steps n: Int) throws -> [[[Float]]] {
         try (1...n).map { k in
             let m = dir.file("plain-\(k).dqm")
-            #expect(try train(m, steps: k).status == 0)
+            #expect(try train(m, steps: k, ["--average", "0"]).status == 0)
             return try DequantModel.load(path: m).parameters.map(\.value)
         }
     }
@@ -80,6 +80,25 @@ import Testing
         #expect(other.status == 64 && other.stderr.contains(half) && other.stderr.contains("--average 0.5 differs from the model's --average 0.95"),
                 "\(other.stderr)")
         #expect(try bytes(half) == saved)
+    }
+
+    /// The default preset averages with decay 0.999; `--arch reference` and `--average 0` keep the
+    /// last weights, and a model without an average resumes without one.
+    @Test func theDefaultPresetAveragesAndTheReferenceDoesNot() throws {
+        let dir = try TempDir()
+        func decay(_ extra: [String], steps: Int = 3, name: String) throws -> Float? {
+            let m = dir.file(name)
+            let r = try train(m, steps: steps, extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try DequantModel.load(path: m).savedAverage?.decay
+        }
+        #expect(try decay([], name: "default.dqm") == 0.999)
+        #expect(try decay(["--arch", "reference"], name: "reference.dqm") == nil)
+        #expect(try decay(["--average", "0"], name: "none.dqm") == nil)
+        #expect(try decay(["--average", "0"], steps: 6, name: "none6.dqm") == nil)
+        let again = try CLI.run(["train"] + data + ["--model", dir.file("none.dqm"), "--steps", "6", "--resume"] + small)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try bytes(dir.file("none.dqm")) == bytes(dir.file("none6.dqm")))
     }
 
     @Test func aDecayOutsideTheUnitIntervalIsAUsageError() throws {
