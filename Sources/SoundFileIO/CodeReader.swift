@@ -46,13 +46,14 @@ public final class CodeReader {
     public var fileState: FileState? { FileState(fd: fd) }
 
     /// The valid bits the header declares, read with `pread` from the descriptor the samples come
-    /// from: for `.wav`/`.wavex`, wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (as
+    /// from: for `.wav`/`.wavex`/`.rf64`/`.w64`, wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (as
     /// declared, unless 0) or else a wBitsPerSample that is not a multiple of 8 (`WaveValidBits`,
     /// first 64 KiB only); for `.aiff` (AIFF and AIFC), a COMM sampleSize below the container's
     /// bits (`AiffSampleSize`). nil for other containers and when nothing narrower is declared.
     public var declaredValidBits: Int? {
         switch info.container {
-        case .wav, .wavex: return WaveValidBits.read(fd: fd)
+        case .wav, .wavex, .rf64: return WaveValidBits.read(fd: fd)
+        case .w64: return WaveValidBits.read(fd: fd, w64: true)
         case .aiff: return AiffSampleSize.read(fd: fd).flatMap { $0 < info.encoding.bits ? $0 : nil }
         default: return nil
         }

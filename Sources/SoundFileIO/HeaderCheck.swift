@@ -74,17 +74,48 @@ enum HeaderCheck {
     /// The offset and declared size of the first chunk `name` of a RIFF/WAVE file whose header
     /// starts before byte `limit`.
     static func riffChunk(_ name: String, fd: Int32, size: Int64, limit: Int64 = .max) -> (pos: Int64, size: UInt32)? {
-        chunk(name, fd: fd, size: size, limit: limit, form: "RIFF", types: ["WAVE"], bigEndian: false)
+        chunk(name, fd: fd, size: size, limit: limit, forms: ["RIFF"], types: ["WAVE"], bigEndian: false)
     }
 
-    /// The first chunk `name` of an IFF-style file: a 12-byte header `form`, size, type (one of
+    /// The first chunk `name` of a RIFF or RF64 WAVE file (RF64 keeps RIFF's chunk layout; its
+    /// 64-bit sizes live in "ds64", and only chunks with 32-bit sizes, such as "fmt ", are
+    /// looked for here).
+    static func waveChunk(_ name: String, fd: Int32, size: Int64, limit: Int64 = .max) -> (pos: Int64, size: UInt32)? {
+        chunk(name, fd: fd, size: size, limit: limit, forms: ["RIFF", "RF64"], types: ["WAVE"], bigEndian: false)
+    }
+
+    /// Sony Wave64's GUIDs: "riff", "wave" and "fmt " (the tag's four bytes, then the rest).
+    static let w64Riff: [UInt8] = Array("riff".utf8) + [0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00]
+    static let w64Wave: [UInt8] = Array("wave".utf8) + [0xF3, 0xAC, 0xD3, 0x11, 0x8C, 0xD1, 0x00, 0xC0, 0x4F, 0x8E, 0xDB, 0x8A]
+    static let w64Fmt: [UInt8] = Array("fmt ".utf8) + [0xF3, 0xAC, 0xD3, 0x11, 0x8C, 0xD1, 0x00, 0xC0, 0x4F, 0x8E, 0xDB, 0x8A]
+
+    /// The body offset and size of the first Wave64 chunk with GUID `guid`: a 40-byte header (riff
+    /// GUID, 64-bit LE size, wave GUID), then chunks of a 16-byte GUID and a 64-bit LE size that
+    /// counts the 24-byte chunk header, each padded to a multiple of 8. Walks at most 10,000
+    /// chunk headers starting before `limit` and inside the file's `size` bytes.
+    static func w64Chunk(_ guid: [UInt8], fd: Int32, size: Int64, limit: Int64 = .max) -> (pos: Int64, size: Int64)? {
+        guard let head = read(fd, 0, 40), Array(head[0..<16]) == w64Riff, Array(head[24..<40]) == w64Wave else { return nil }
+        var pos: Int64 = 40
+        var guardCount = 0
+        while pos + 24 <= size, pos < limit, guardCount < 10_000 {
+            guardCount += 1
+            guard let h = read(fd, pos, 24) else { return nil }
+            let n = UInt64(le32(h, 16)) | UInt64(le32(h, 20)) << 32
+            guard n >= 24, n <= UInt64(size - pos) else { return nil }
+            if Array(h[0..<16]) == guid { return (pos + 24, Int64(n) - 24) }
+            pos += (Int64(n) + 7) & ~7
+        }
+        return nil
+    }
+
+    /// The first chunk `name` of an IFF-style file: a 12-byte header (one of `forms`), size, type (one of
     /// `types`), then chunks of a 4-byte tag and a 4-byte size (`bigEndian`: AIFF; else RIFF),
     /// each padded to an even length. Walks at most 10,000 chunk headers, each starting before
     /// `limit` and ending inside the file's `size` bytes; nil when the file is not of that form
     /// or has no such chunk.
-    private static func chunk(_ name: String, fd: Int32, size: Int64, limit: Int64, form: String, types: [String],
+    private static func chunk(_ name: String, fd: Int32, size: Int64, limit: Int64, forms: [String], types: [String],
                               bigEndian: Bool) -> (pos: Int64, size: UInt32)? {
-        guard let head = read(fd, 0, 12), tag(head, 0) == form, types.contains(tag(head, 8)) else { return nil }
+        guard let head = read(fd, 0, 12), forms.contains(tag(head, 0)), types.contains(tag(head, 8)) else { return nil }
         var pos: Int64 = 12
         var guardCount = 0
         while pos + 8 <= size, pos < limit, guardCount < 10_000 {
@@ -114,7 +145,7 @@ enum HeaderCheck {
 
     /// The offset and declared size of the first chunk `name` of an AIFF/AIFC file.
     static func aiffChunk(_ name: String, fd: Int32, size: Int64) -> (pos: Int64, size: UInt32)? {
-        chunk(name, fd: fd, size: size, limit: .max, form: "FORM", types: ["AIFF", "AIFC"], bigEndian: true)
+        chunk(name, fd: fd, size: size, limit: .max, forms: ["FORM"], types: ["AIFF", "AIFC"], bigEndian: true)
     }
 
     /// libsndfile 1.2 writes 8-bit AIFF/AIFC data of an odd byte count with its pad byte counted

@@ -4,7 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads the valid bits a RIFF/WAVE header declares (libsndfile does not expose them).
+/// Reads the valid bits a WAVE header declares (libsndfile does not expose them): RIFF/WAVE,
+/// RF64 (the same "fmt " chunk after "ds64") and Sony Wave64 (the same fmt body in the chunk
+/// of GUID 20746D66-ACF3-11D3-8CD1-00C04F8EDB8A).
 ///
 /// The "fmt " chunk body: wFormatTag (UInt16 LE) at offset 0, wBitsPerSample (UInt16 LE) at 14;
 /// for WAVE_FORMAT_EXTENSIBLE (tag 0xFFFE) also cbSize (UInt16 LE) ≥ 22 at 16 and
@@ -19,13 +21,22 @@ enum WaveValidBits {
     /// Chunks whose header starts at or beyond this byte are not looked at.
     static let searchLimit: Int64 = 65536
 
-    /// The declared valid bits of the RIFF/WAVE file open on `fd`; nil when the file is not
-    /// RIFF/WAVE, has no "fmt " chunk of at least 16 bytes in the first 64 KiB, or declares none.
-    static func read(fd: Int32) -> Int? {
+    /// The declared valid bits of the WAVE file open on `fd` (`w64`: a Wave64 file, else RIFF or
+    /// RF64); nil when the file is not of that form, has no fmt chunk of at least 16
+    /// bytes in the first 64 KiB, or declares none.
+    static func read(fd: Int32, w64: Bool = false) -> Int? {
         var st = stat()
-        guard fstat(fd, &st) == 0,
-              let (pos, n) = HeaderCheck.riffChunk("fmt ", fd: fd, size: Int64(st.st_size), limit: searchLimit),
-              n >= 16, let body = HeaderCheck.read(fd, pos + 8, n >= 20 ? 20 : 16) else { return nil }
+        guard fstat(fd, &st) == 0 else { return nil }
+        let size = Int64(st.st_size)
+        let pos: Int64, n: Int64
+        if w64 {
+            guard let c = HeaderCheck.w64Chunk(HeaderCheck.w64Fmt, fd: fd, size: size, limit: searchLimit) else { return nil }
+            (pos, n) = c
+        } else {
+            guard let c = HeaderCheck.waveChunk("fmt ", fd: fd, size: size, limit: searchLimit) else { return nil }
+            (pos, n) = (c.pos + 8, Int64(c.size))
+        }
+        guard n >= 16, let body = HeaderCheck.read(fd, pos, n >= 20 ? 20 : 16) else { return nil }
         return parse(fmtBody: body)
     }
 
