@@ -57,7 +57,7 @@ public struct AudioInfo: Codable, Sendable {
         }
         let quantizer: QuantizerInfo
         if let detector {
-            quantizer = QuantizerInfo(try detector.detect(declaredValidBits: SourceScan.declaredValidBits(reader)))
+            quantizer = QuantizerInfo(try detector.detect(declaredValidBits: reader.declaredValidBits))
         } else {
             quantizer = .containerCodes(info.encoding)
         }

@@ -15,15 +15,15 @@ import DiscreteAudio
 public enum QuantizerResolver {
     /// The quantizer and one line saying why it was chosen, for a whole signal in memory
     /// (`train`/`eval`): the rule of `resolve(_:domain:encoding:path:detect:)` with the detector
-    /// run over `signal`, and a quantizer asked for checked against every code.
+    /// run over `signal`, and a quantizer asked for checked against every code. `declaredValidBits`:
+    /// as `CodeReader.declaredValidBits` gives them (within 1...bits; others are an error).
     public static func resolve(_ choice: QuantizerChoice, domain: ValueDomain, signal: DiscreteSignal,
                                declaredValidBits: Int?, path: String) throws -> (quantizer: Quantizer, reason: String) {
         let e = signal.encoding
         let (q, reason, given) = try resolve(choice, domain: domain, encoding: e, path: path) {
             var d = try QuantizerDetector(encoding: e)
             signal.bins.withUnsafeBufferPointer { d.add(bins: $0) }
-            let declared = declaredValidBits.flatMap { (1...e.bits).contains($0) ? $0 : nil }
-            return try d.detect(declaredValidBits: declared)
+            return try d.detect(declaredValidBits: declaredValidBits)
         }
         if given, let i = signal.bins.withUnsafeBufferPointer({ CellLookup(q).firstOffQuantizer($0) }) {
             throw AudioDQError.quantizerDoesNotFit(path: path, quantizer: choice.description,

@@ -49,12 +49,6 @@ enum SourceScan {
             detector.add(bins: UnsafeBufferPointer(rebasing: buf[..<n]))
         }
         do { try reader.rewind() } catch { throw AudioDQError.soundFile(error) }
-        return try detector.detect(declaredValidBits: declaredValidBits(reader))
-    }
-
-    /// The valid bits a WAVE_FORMAT_EXTENSIBLE header declares, when within 1...bits (a
-    /// declaration outside that range is not passed on to the detector).
-    static func declaredValidBits(_ reader: CodeReader) -> Int? {
-        reader.declaredValidBits.flatMap { (1...reader.info.encoding.bits).contains($0) ? $0 : nil }
+        return try detector.detect(declaredValidBits: reader.declaredValidBits)
     }
 }

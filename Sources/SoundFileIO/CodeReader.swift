@@ -49,14 +49,17 @@ public final class CodeReader {
     /// from: for `.wav`/`.wavex`/`.rf64`/`.w64`, wValidBitsPerSample of a WAVE_FORMAT_EXTENSIBLE header (as
     /// declared, unless 0) or else a wBitsPerSample that is not a multiple of 8 (`WaveValidBits`,
     /// first 64 KiB only); for `.aiff` (AIFF and AIFC), a COMM sampleSize below the container's
-    /// bits (`AiffSampleSize`). nil for other containers and when nothing narrower is declared.
+    /// bits (`AiffSampleSize`). nil for other containers, when nothing narrower is declared, and
+    /// for a declaration outside 1...bits of the encoding (0 "unknown", or wider than the container).
     public var declaredValidBits: Int? {
+        let declared: Int?
         switch info.container {
-        case .wav, .wavex, .rf64: return WaveValidBits.read(fd: fd)
-        case .w64: return WaveValidBits.read(fd: fd, w64: true)
-        case .aiff: return AiffSampleSize.read(fd: fd).flatMap { $0 < info.encoding.bits ? $0 : nil }
-        default: return nil
+        case .wav, .wavex, .rf64: declared = WaveValidBits.read(fd: fd)
+        case .w64: declared = WaveValidBits.read(fd: fd, w64: true)
+        case .aiff: declared = AiffSampleSize.read(fd: fd).flatMap { $0 < info.encoding.bits ? $0 : nil }
+        default: declared = nil
         }
+        return declared.flatMap { (1...info.encoding.bits).contains($0) ? $0 : nil }
     }
 
     /// Reads bytes of the open file from `offset` into `buffer` with `pread` (libsndfile's
