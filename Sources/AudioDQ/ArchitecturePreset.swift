@@ -11,7 +11,7 @@
 /// They also differ in the weights a new model is saved with (`averageDecay`): the reference
 /// protocol scores the last weights; `audiodq` keeps an exponential average of them
 /// (`ParameterAverage`, decay cap 0.999, the Polyak averaging of Flow++), which removes the
-/// noise of the last constant-rate Adam steps (README, "True quantizer cells").
+/// noise of the last constant-rate Adam steps (README, "Training in true cells").
 public enum ArchitecturePreset: Sendable, CaseIterable {
     case audiodq, reference
 

@@ -1,7 +1,7 @@
-/// The architecture settings given explicitly to `audiodq train` (nil: not given). A new model
-/// is built from the resolved `TrainOptions.flow`/`noise`; on `--resume` the architecture is the
-/// checkpoint's, and every setting given here must equal it (`conflicts(with:)`), so a flag is
-/// never silently ignored.
+/// The architecture settings (and the weight average) given explicitly to `audiodq train` (nil:
+/// not given). A new model is built from the resolved `TrainOptions.flow`/`noise`; on `--resume`
+/// the architecture and average are the checkpoint's, and every setting given here must equal
+/// them (`conflicts(with:)`), so a flag is never silently ignored.
 public struct ArchitectureRequest: Sendable, Equatable {
     public var flowSteps: Int?
     public var hidden: Int?

@@ -11,7 +11,8 @@ struct Train: ParsableCommand {
         Loss = -ELBO in bits per sample, ELBO = log p(v) + sum log(w/S) - log q(u|x), v = (lower + S/2 \
         + u w)/S - 1/2 a point of each code's cell of width w on the scale S (one-code cells: \
         v = (x+u)/K - 1/2, width term -T log K). Each file gets its own cells (--quantizer); a mix is \
-        announced. \
+        announced. The default preset saves the model with an average of the weights (--average); \
+        --arch reference saves the last ones, as the reference does. \
         Files that cannot be read as discrete audio are skipped with a warning. Ctrl-C saves a \
         checkpoint; --resume continues from it. A non-finite loss stops training and keeps the last \
         good checkpoint.
