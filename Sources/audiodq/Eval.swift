@@ -68,6 +68,7 @@ struct Eval: ParsableCommand {
             }
             print("total: \(r.files.count) files, \(r.samples) samples, ELBO \(String(format: "%.4f", r.elboBitsPerSample)) bits/sample" +
                   (r.iwboBitsPerSample.map { ", IWBO(\(iw)) \(String(format: "%.4f", $0)) bits/sample" } ?? "") +
+                  (r.elboMeanBitsPerSample.map { ", ELBO mean of \(iw) draws \(String(format: "%.4f", $0))" } ?? "") +
                   ", width term \(String(format: "%.4f", r.widthBitsPerSample)) (\(r.method))")
         }
     }

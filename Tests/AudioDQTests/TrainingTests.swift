@@ -124,6 +124,18 @@ import Testing
         let o2 = try JSONSerialization.jsonObject(with: Data(iw.stdout.utf8)) as! [String: Any]
         let w = o2["iwboBitsPerSample"] as! Double
         #expect(w <= (o2["elboBitsPerSample"] as! Double) + 0.01)
+        // the mean of the same 4 draws: the ELBO again (within Monte Carlo error of the one-draw
+        // figure), never below IWBO(4) in bits, per file and in total; absent without --iw
+        #expect(obj["elboMeanBitsPerSample"] == nil)
+        let mean = o2["elboMeanBitsPerSample"] as! Double
+        #expect(mean >= w && abs(mean - (o2["elboBitsPerSample"] as! Double)) < 0.01, "\(mean) \(w)")
+        for f in o2["files"] as! [[String: Any]] {
+            #expect((f["elboMeanBitsPerSample"] as! Double) >= (f["iwboBitsPerSample"] as! Double))
+        }
+        // one draw: the mean and the importance-weighted bound are the same number
+        let one = try CLI.run(["eval", fixture("speech-ulaw.au"), "--model", dir.file("m.dqm"), "--json", "--iw", "1"])
+        let o1 = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as! [String: Any]
+        #expect(o1["elboMeanBitsPerSample"] as! Double == o1["iwboBitsPerSample"] as! Double)
     }
 
     @Test func sampleWritesTheModelsEncoding() throws {
