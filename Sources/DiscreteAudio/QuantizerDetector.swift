@@ -161,7 +161,12 @@ public struct QuantizerDetector: Sendable {
         forEachValue { v in
             distinct += 1
             lo = min(lo, v); hi = max(hi, v)
-            guard v != 0 else { return }
+            guard v != 0 else {
+                // 0 is μ-law's (merged) zero level but no A-law level (A-law's smallest are ±8):
+                // a file of A-law levels with digital silence is not in A-law cells
+                for i in laws.indices where !laws[i].isLevel(0) { laws[i].off += 1 }
+                return
+            }
             nonzero += 1; orValues |= v
             // |v| counts once: at v > 0, or at v < 0 when −v did not occur
             let newMagnitude = v > 0 || !occurred(-v)

@@ -100,6 +100,28 @@ import Testing
         #expect(loud.stderr.contains("quantizer lattice 2^8 (8 of 16 bits)"), "\(loud.stderr)")
     }
 
+    /// A-law audio expanded to 16-bit with digital silence around it (0 is no A-law level):
+    /// `auto` takes the 2^3 lattice the samples lie on, so the default convert works and
+    /// `restore` gives every sample back, the zeros included; `--quantizer alaw` is refused,
+    /// naming the first zero.
+    @Test func aLawExpandedWithSilenceConvertsOnItsLattice() throws {
+        let dir = try TempDir(), path = dir.file("alaw-padded.wav")
+        let cells = G711Cells.alaw   // each tone sample to its A-law cell's level
+        let tone = InfoQuantizerTests.tone().map { Int(cells.levels[Int(cells.binOfValue[Int($0.rounded()) + 32768])]) }
+        let samples = ([Int](repeating: 0, count: 400) + tone + [Int](repeating: 0, count: 400)).map { Int16($0) }
+        try InfoQuantizerTests.wav(samples).write(to: URL(fileURLWithPath: path))
+        let y = dir.file("y.f32")
+        let r = try Self.convert([path, y])
+        #expect(r.status == 0 && r.stderr.contains("lattice 2^3"), "\(r.stderr)")
+        #expect(try Sidecar.load(path: y + ".json").dequantization.quantizer?.stepLog2 == 3)
+        let back = dir.file("back.wav")
+        #expect(try CLI.run(["restore", y, back]).status == 0)
+        #expect(try readBins(back).bins == readBins(path).bins)
+        let refused = try CLI.run(["convert", path, dir.file("a.f32"), "--quantizer", "alaw", "--domain", "linear"])
+        #expect(refused.status == 1 && refused.stderr.contains("sample 0") && refused.stderr.contains(path), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("a.f32")))
+    }
+
     @Test func containerQuantizerGivesTheContainersBytes() throws {
         let dir = try TempDir()
         let (codes, wav16, _) = try Self.eightBitAudio(dir)

@@ -222,6 +222,21 @@ enum TestSignal {
         #expect(r.quantizer == (try Quantizer.lattice(.pcm16, stepLog2: 2)))
     }
 
+    /// Digital silence in expanded G.711: 0 is μ-law's zero level, so μ-law levels with zeros stay
+    /// μ-law cells; it is no A-law level (the cell [0, 16) decodes to 8, and restore must give
+    /// the 0 back), so A-law levels with zeros are their 2^3 lattice, which holds 0 exactly.
+    @Test func zerosKeepMuLawButNotALaw() throws {
+        let speech = TestSignal.speech(8000)
+        let mu = [Int](repeating: 0, count: 800) + speech.map { G711.muLawLinear(ReferenceG711.sunULaw($0)) }
+        let m = try Self.detect(mu)
+        #expect(m.quantizer == (try Quantizer.g711Linear(.ulaw, container: .pcm16)), "\(m.reason)")
+        #expect(m.evidence.offMuLawLevels == 0)
+        let a = [Int](repeating: 0, count: 800) + speech.map { G711.aLawLinear(ReferenceG711.sunALaw($0)) }
+        let r = try Self.detect(a)
+        #expect(r.evidence.offALawLevels == 1 && r.evidence.aLawEvidenceBits == nil)
+        #expect(r.quantizer == (try Quantizer.lattice(.pcm16, stepLog2: 3)), "\(r.reason)")
+    }
+
     @Test func segmentZeroMuLawLevelsAreALatticeNotG711() throws {
         // 0, ±8, …, ±120 are μ-law levels and a 2^3 lattice: no evidence for μ-law over the lattice
         // (the spacing is the lattice step), 15 x 3 = 45 bits for the lattice.
