@@ -24,6 +24,8 @@ public struct ArchitectureRequest: Sendable, Equatable {
         case qHidden = "q hidden", qContext = "q context", qCodeSteps = "q code steps", preset
         case average = "average decay"
         public var name: String { rawValue }
+        /// What a resumed model keeps of this setting, for messages.
+        public var keptAs: String { self == .average ? "weight average" : "architecture" }
     }
 
     /// One setting that differs from a model: the value given and the model's (numbers; base

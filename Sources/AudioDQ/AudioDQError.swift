@@ -97,7 +97,7 @@ public enum AudioDQError: Error, Sendable, CustomStringConvertible {
         case .quantizerInUse(let p, let d): return "\(p): \(d)"
         case .mixedQuantizers(let d): return "quantizers in one corpus: \(d)"
         case .conflictsWithModel(let p, let f, let g, let m):
-            return "\(p): \(f.name) \(g) differs from the model's \(f == .preset ? m : "\(f.name) \(m)"); a resumed model keeps its \(f == .average ? "weight average" : "architecture")"
+            return "\(p): \(f.name) \(g) differs from the model's \(f == .preset ? m : "\(f.name) \(m)"); a resumed model keeps its \(f.keptAs)"
         }
     }
 }

@@ -67,6 +67,9 @@ public final class DequantModel {
     /// Every trainable parameter, p's first.
     public var parameters: [Parameter] { flow.parameters + (noise?.parameters ?? []) }
 
+    /// The checkpoint array name of each of `parameters` ("flow." or "noise." + its name).
+    var arrayNames: [String] { flow.parameters.map { "flow." + $0.name } + (noise?.parameters ?? []).map { "noise." + $0.name } }
+
     static let encodings: [SampleEncoding] = SampleEncoding.allCases
 
     /// The checkpoint of the model (and of `adam` and `average`, when given; `average` must be
@@ -96,8 +99,7 @@ public final class DequantModel {
             precondition(average.parameters.count == parameters.count, "the average is not over this model's parameters")
             arch["average.count"] = average.count
             arch["average.decay"] = Int(average.decay.bitPattern)
-            let prefixed = flow.parameters.map { "flow." + $0.name } + (noise?.parameters ?? []).map { "noise." + $0.name }
-            let index = Dictionary(uniqueKeysWithValues: prefixed.enumerated().map { ($1, $0) })
+            let index = Dictionary(uniqueKeysWithValues: arrayNames.enumerated().map { ($1, $0) })
             let averaged = average.values
             for (k, a) in arrays.enumerated() {
                 guard let i = index[a.name] else { continue }   // the ActNorm flags are not weights
@@ -226,9 +228,8 @@ public final class DequantModel {
             let bits = try field("average.decay", 0...Int(UInt32.max))
             let byName = Dictionary(c.arrays.filter { $0.name.hasPrefix("raw.") }.map { (String($0.name.dropFirst(4)), $0.values) },
                                     uniquingKeysWith: { first, _ in first })
-            let prefixed = flow.parameters.map { "flow." + $0.name } + (noise?.parameters ?? []).map { "noise." + $0.name }
             var raw: [[Float]] = []
-            for (name, p) in zip(prefixed, parameters) {
+            for (name, p) in zip(arrayNames, parameters) {
                 guard let v = byName[name], v.count == p.count else {
                     throw DequantizationError.notAModel(path: path, found: "an averaged model without the raw weights of \(name)")
                 }

@@ -19,8 +19,7 @@ enum DiagnosticText {
         if case AudioDQError.conflictsWithModel(let path, let setting, let given, let model) = d.error {
             let name = flag(setting)
             let theirs = setting == .preset ? model : flag(setting, model)
-            let kept = setting == .average ? "weight average" : "architecture"
-            return "\(path): \(flag(setting, given)) differs from the model's \(theirs); a resumed model keeps its \(kept) (leave \(name) out or give the model's value)"
+            return "\(path): \(flag(setting, given)) differs from the model's \(theirs); a resumed model keeps its \(setting.keptAs) (leave \(name) out or give the model's value)"
         }
         return d.description + (hint(d.error) ?? "")
     }
