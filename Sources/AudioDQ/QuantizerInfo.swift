@@ -34,11 +34,8 @@ public struct QuantizerInfo: Codable, Sendable, Equatable {
     }
 
     init(quantizer q: Quantizer, basis: QuantizerDetection.Basis, reason: String, evidence: QuantizerDetection.Evidence?) {
-        switch q.kind {
-        case .container: kind = "container"
-        case .lattice(let k): kind = "lattice"; stepLog2 = k; bitsUsed = q.encoding.bits - k
-        case .g711Linear(let l): kind = "g711-linear"; law = l
-        }
+        (kind, stepLog2, law) = q.kind.recorded
+        bitsUsed = stepLog2.map { q.encoding.bits - $0 }
         name = q.description
         self.basis = basis
         self.reason = reason

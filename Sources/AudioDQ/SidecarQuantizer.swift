@@ -19,11 +19,7 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
     public var reason: String?
 
     init(_ q: Quantizer, reason: String?) {
-        switch q.kind {
-        case .container: kind = "container"
-        case .lattice(let k): kind = "lattice"; stepLog2 = k
-        case .g711Linear(let l): kind = "g711-linear"; law = l
-        }
+        (kind, stepLog2, law) = q.kind.recorded
         scale = q.scaleSize
         cells = q.cellCount
         name = q.description
@@ -51,9 +47,9 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
     /// The recorded kind built for a container of `encoding` (its own scale and cells).
     private func ofKind(_ encoding: SampleEncoding) -> Quantizer? {
         switch kind {
-        case "container": return .container(encoding)
-        case "lattice": return stepLog2.flatMap { try? Quantizer.lattice(encoding, stepLog2: $0) }
-        case "g711-linear": return law.flatMap { try? Quantizer.g711Linear($0, container: encoding) }
+        case Quantizer.Kind.container.name: return .container(encoding)
+        case Quantizer.Kind.lattice(stepLog2: 0).name: return stepLog2.flatMap { try? Quantizer.lattice(encoding, stepLog2: $0) }
+        case Quantizer.Kind.g711Linear(law: .ulaw).name: return law.flatMap { try? Quantizer.g711Linear($0, container: encoding) }
         default: return nil
         }
     }
@@ -98,6 +94,17 @@ public struct SidecarQuantizer: Codable, Sendable, Equatable {
             let merged = law == .ulaw ? "; both zero bytes give 0, one cell [\(-4 * m), \(4 * m))" : ""
             return "\(x); \(w); b = the \(name) byte whose cell holds w (lower <= w < upper); "
                 + "code = \(s / 2) + \(m == 1 ? "" : "\(m) * ")level(b), level = b's G.711 decoded value on the 16-bit scale\(merged); \(cells)"
+        }
+    }
+}
+
+extension Quantizer.Kind {
+    /// The kind as sidecars and `info` record it: its `name` and its one parameter.
+    var recorded: (kind: String, stepLog2: Int?, law: SampleEncoding?) {
+        switch self {
+        case .container: return (name, nil, nil)
+        case .lattice(let k): return (name, k, nil)
+        case .g711Linear(let l): return (name, nil, l)
         }
     }
 }

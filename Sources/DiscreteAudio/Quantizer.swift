@@ -41,6 +41,16 @@ public struct Quantizer: Sendable, Hashable, CustomStringConvertible {
         case lattice(stepLog2: Int)
         /// G.711 decision intervals of `law` (`ulaw` or `alaw`) in the linear domain.
         case g711Linear(law: SampleEncoding)
+
+        /// The kind's name in records (sidecars, `info` and report JSON): "container", "lattice"
+        /// or "g711-linear", without the parameter.
+        public var name: String {
+            switch self {
+            case .container: return "container"
+            case .lattice: return "lattice"
+            case .g711Linear: return "g711-linear"
+            }
+        }
     }
 
     /// The container's encoding: the codes a file holds.

@@ -12,11 +12,8 @@ public struct JudgedCells: Codable, Sendable, Equatable {
 
     /// The record of `q`'s cells, chosen for `reason`; nil for container cells.
     public init?(_ q: Quantizer, reason: String) {
-        switch q.kind {
-        case .container: return nil
-        case .lattice: kind = "lattice"
-        case .g711Linear: kind = "g711-linear"
-        }
+        guard q.kind != .container else { return nil }
+        kind = q.kind.name
         name = q.description
         self.reason = reason
     }

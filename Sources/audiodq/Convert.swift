@@ -96,7 +96,7 @@ struct Convert: ParsableCommand {
         let s = try Converter.run(options)
         if !quiet {
             // the quantizer is named when its cells are not the container's own codes
-            let q = s.dequantization.quantizer.flatMap { $0.kind == "container" ? nil : ", quantizer \($0.name): \($0.reason ?? "asked for")" } ?? ""
+            let q = s.dequantization.quantizer.flatMap { $0.kind == Quantizer.Kind.container.name ? nil : ", quantizer \($0.name): \($0.reason ?? "asked for")" } ?? ""
             printError("\(input): \(s.source.encoding.displayName), K=\(s.source.binCount), \(s.source.channels) ch, \(s.source.frames) frames -> \(output) (\(s.output.dtype.rawValue), \(s.dequantization.range.rawValue), \(s.dequantization.method), seed \(s.dequantization.seed)\(q))")
         }
     }
